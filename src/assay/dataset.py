@@ -1,0 +1,175 @@
+"""Read task items from JSONL, JSON, Parquet or a Hugging Face dataset directory, validated once.
+
+Every error names the file, the line (or row), the field and the value, and says how to fix it;
+with ``skip_invalid`` bad records are counted and skipped instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a task's item schema."""
+
+    name: str
+    types: tuple[type, ...] = (str,)
+    required: bool = True
+    choices: tuple[Any, ...] | None = None
+    nonempty: bool = False
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Validated items plus where they came from."""
+
+    items: list[dict]
+    path: str
+    sha256: str
+    skipped: tuple[str, ...] = field(default_factory=tuple)
+
+
+def file_sha256(path: str | Path) -> str:
+    """Content hash of a file, or of every file under a directory (sorted by relative path)."""
+    p = Path(path)
+    h = hashlib.sha256()
+    files = sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p]
+    for q in files:
+        if p.is_dir():
+            h.update(str(q.relative_to(p)).encode())
+        with open(q, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def read_records(path: str | Path) -> Iterator[tuple[int, dict | InputError]]:
+    """Yield (line or row number, record) from a JSONL/JSON/Parquet file or an HF dataset dir.
+
+    A malformed JSONL line is yielded as an InputError in place of the record, so callers can
+    decide between failing and skipping.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError("file not found", file=str(p), fix="check the path given to --data")
+    if p.is_dir():
+        yield from _read_hf_dir(p)
+    elif p.suffix == ".parquet":
+        yield from _read_parquet(p)
+    elif p.suffix == ".json":
+        yield from _read_json_array(p)
+    else:
+        yield from _read_jsonl(p)
+
+
+def _read_jsonl(p: Path) -> Iterator[tuple[int, dict | InputError]]:
+    with open(p, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield lineno, InputError(f"malformed JSON ({exc.msg} at column {exc.colno})",
+                                         file=str(p), line=lineno,
+                                         fix="write one JSON object per line")
+                continue
+            if not isinstance(rec, dict):
+                yield lineno, InputError("expected a JSON object", file=str(p), line=lineno,
+                                         value=rec, fix="write one JSON object per line")
+                continue
+            yield lineno, rec
+
+
+def _read_json_array(p: Path) -> Iterator[tuple[int, dict | InputError]]:
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON ({exc.msg} at line {exc.lineno})", file=str(p),
+                         line=exc.lineno, fix="give a JSON array of objects or a JSONL file") from exc
+    if isinstance(data, dict):
+        data = [data]
+    for i, rec in enumerate(data, 1):
+        yield i, rec if isinstance(rec, dict) else InputError(
+            "expected a JSON object", file=str(p), line=i, value=rec)
+
+
+def _read_parquet(p: Path) -> Iterator[tuple[int, dict | InputError]]:
+    from .errors import require
+
+    pq = require("pyarrow.parquet", "train")
+    for i, rec in enumerate(pq.read_table(p).to_pylist(), 1):
+        yield i, rec
+
+
+def _read_hf_dir(p: Path) -> Iterator[tuple[int, dict | InputError]]:
+    from .errors import require
+
+    datasets = require("datasets", "train")
+    ds = datasets.load_from_disk(str(p))
+    if isinstance(ds, datasets.DatasetDict):
+        split = "test" if "test" in ds else next(iter(ds))
+        ds = ds[split]
+    for i, rec in enumerate(ds, 1):
+        yield i, dict(rec)
+
+
+def validate(rec: dict, schema: Sequence[Field], *, file: str, line: int) -> dict:
+    """Check one record against a schema; return it or raise an InputError naming the field."""
+    for f in schema:
+        if f.name not in rec or rec[f.name] is None:
+            if f.required:
+                raise InputError("missing required field", file=file, line=line, field=f.name,
+                                 fix=f"add '{f.name}' to every record")
+            continue
+        v = rec[f.name]
+        if not isinstance(v, f.types) or (isinstance(v, bool) and bool not in f.types):
+            names = " or ".join(t.__name__ for t in f.types)
+            raise InputError(f"expected {names}, found {type(v).__name__}", file=file, line=line,
+                             field=f.name, value=v, fix=f"make '{f.name}' a {names}")
+        if f.choices is not None and v not in f.choices:
+            raise InputError(f"must be one of {list(f.choices)}", file=file, line=line,
+                             field=f.name, value=v, fix=f"use one of {list(f.choices)}")
+        if f.nonempty and isinstance(v, (str, list, dict)) and not v:
+            raise InputError("must not be empty", file=file, line=line, field=f.name, value=v)
+    return rec
+
+
+def load_items(path: str | Path, schema: Sequence[Field], *, skip_invalid: bool = False,
+               id_field: str = "id", records: Iterator[tuple[int, dict | InputError]] | None = None
+               ) -> Dataset:
+    """Read and validate items; ids must be unique. Errors raise unless ``skip_invalid``."""
+    file = str(path)
+    items: list[dict] = []
+    skipped: list[str] = []
+    seen: dict[str, int] = {}
+    for line, rec in records if records is not None else read_records(path):
+        try:
+            if isinstance(rec, InputError):
+                raise rec
+            rec = validate(rec, schema, file=file, line=line)
+            key = str(rec[id_field])
+            if key in seen:
+                raise InputError(f"duplicate id (first seen on line {seen[key]})", file=file,
+                                 line=line, field=id_field, value=rec[id_field],
+                                 fix="give every item a unique id")
+            seen[key] = line
+            items.append(rec)
+        except InputError as exc:
+            if not skip_invalid:
+                raise
+            skipped.append(str(exc))
+    if not items:
+        raise InputError("no valid items", file=file,
+                         fix="check the file is not empty" + ("" if skip_invalid else
+                                                              " or fix the reported lines"))
+    sha = file_sha256(path) if Path(path).exists() else ""
+    return Dataset(items=items, path=file, sha256=sha, skipped=tuple(skipped))

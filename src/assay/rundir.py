@@ -1,0 +1,76 @@
+"""The run directory: what `assay eval` and `assay score` write, and how other verbs read it.
+
+A run directory holds
+- ``manifest.json``: task, task options, data file and its hash, model specs (no secrets) and
+  their identities, decoding, package versions, git commit, start/end times, requests sent, cache
+  hits, errors, generation wall seconds, requests per second, truncated share per model.
+- ``items.jsonl``: one record per item x model x pass x sample (see assay.tasks._protocol).
+- ``metrics.json``: ``{"task", "models": {label: {metric: value}}, "baselines": {label:
+  {metric: {"name", "value"}}}, "details": {label: {...}}, "parse_failure_rate": {label: x},
+  "truncated_share": {label: x}, "errors": {label: n}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import AssayError, InputError
+
+MANIFEST = "manifest.json"
+ITEMS = "items.jsonl"
+METRICS = "metrics.json"
+
+
+@dataclass(frozen=True)
+class Run:
+    """A loaded run directory."""
+
+    path: Path
+    manifest: dict[str, Any]
+    records: list[dict[str, Any]]
+    metrics: dict[str, Any]
+
+    @property
+    def task(self) -> str:
+        return self.manifest["task"]
+
+    @property
+    def models(self) -> list[str]:
+        """Model labels in the order they were given."""
+        return list(self.manifest.get("models", {}))
+
+    def records_of(self, label: str) -> list[dict[str, Any]]:
+        return [r for r in self.records if r["model"] == label]
+
+
+def load_run(path: str | Path) -> Run:
+    """Read a run directory, with errors that say what is missing and how to make it."""
+    p = Path(path)
+    if not (p / MANIFEST).is_file():
+        raise AssayError(f"{p} is not a run directory (no {MANIFEST}). Fix: pass the --out "
+                         "directory of an `assay eval` or `assay score` run")
+    manifest = json.loads((p / MANIFEST).read_text())
+    records = []
+    with open(p / ITEMS, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"malformed JSON ({exc.msg})", file=str(p / ITEMS),
+                                     line=lineno, fix="rerun the eval to rewrite it") from exc
+    metrics_path = p / METRICS
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    return Run(path=p, manifest=manifest, records=records, metrics=metrics)
+
+
+def task_of(run: Run):
+    """Rebuild the Task that produced a run (its user module re-imported when it had one)."""
+    from .tasks import get_task, load_task_module
+
+    if run.manifest.get("task_module"):
+        load_task_module(run.manifest["task_module"])
+    return get_task(run.task, **run.manifest.get("task_options", {}))
