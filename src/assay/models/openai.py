@@ -1,0 +1,182 @@
+"""OpenAI-compatible chat backend (vLLM, Ollama, SGLang, hosted APIs) over aiohttp.
+
+aiohttp rather than httpx: on a loopback server with 50 ms latency and 32 requests in flight,
+httpx 0.28 took 10.6 s for 1,000 requests where aiohttp took 1.77 s and a bare asyncio client
+1.69 s (bench/bench_eval.py).
+
+Bounded concurrency (one semaphore per model), a keep-alive connection pool, per-request timeouts,
+retries with exponential backoff and full jitter on connection errors, timeouts, 429, 5xx and
+malformed responses, honouring ``Retry-After``. Several base URLs spread the load: each request
+goes to the replica with the fewest requests in flight. The API key is read from the environment
+at start-up and only ever sent in the Authorization header: it is not part of the identity, the
+store, the manifest or any log.
+
+This module never imports torch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import aiohttp
+
+from ..errors import AssayError
+from ._types import Completion, Request
+from .spec import ModelSpec
+
+RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+class OpenAIBackend:
+    """Async client for one model behind one or more OpenAI-compatible endpoints."""
+
+    OPTIONS = {"concurrency", "api_key_env", "timeout_s", "max_retries", "backoff_s",
+               "max_backoff_s", "extra_body"}
+
+    def __init__(self, spec: ModelSpec, *, concurrency: int = 32,
+                 api_key_env: str = "OPENAI_API_KEY", timeout_s: float = 300.0,
+                 max_retries: int = 5, backoff_s: float = 0.5, max_backoff_s: float = 30.0,
+                 extra_body: dict | None = None, **_: Any):
+        if concurrency < 1:
+            raise AssayError(f"--concurrency must be at least 1 (got {concurrency})")
+        self.spec = spec
+        self.concurrency = concurrency
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.extra_body = dict(extra_body or {})
+        self._api_key = os.environ.get(api_key_env) or None
+        self._in_flight = {u: 0 for u in spec.base_urls}
+        self._rng = random.Random(0)  # jitter only: never affects results
+
+    def identity(self) -> dict[str, Any]:
+        """What enters the cache key: never the API key."""
+        return {"backend": "openai", "model": self.spec.model,
+                "base_urls": sorted(self.spec.base_urls), "chat_template": "server",
+                "extra_body": self.extra_body}
+
+    def generate(self, requests: Sequence[Request],
+                 on_done: Callable[[Request, Completion], None]) -> None:
+        """Send every request; call on_done(request, completion) as each one finishes."""
+        if requests:
+            asyncio.run(self._generate_all(requests, on_done))
+
+    async def _generate_all(self, requests, on_done) -> None:
+        connector = aiohttp.TCPConnector(limit=self.concurrency, keepalive_timeout=60)
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        timeout = aiohttp.ClientTimeout(total=self.timeout_s, connect=min(30.0, self.timeout_s))
+        sem = asyncio.Semaphore(self.concurrency)
+        async with aiohttp.ClientSession(connector=connector, headers=headers, timeout=timeout,
+                                         trust_env=True) as client:
+            async def one(req: Request) -> None:
+                async with sem:
+                    completion = await self._complete(client, req)
+                on_done(req, completion)
+
+            tasks = [asyncio.create_task(one(r)) for r in requests]
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                for t in tasks:
+                    t.cancel()
+
+    def _pick_url(self) -> str:
+        low = min(self._in_flight.values())
+        return next(u for u, n in self._in_flight.items() if n == low)
+
+    def _body(self, req: Request) -> dict[str, Any]:
+        d = req.decoding
+        body: dict[str, Any] = {"model": self.spec.model, "messages": list(req.messages),
+                                "temperature": d.temperature, "max_tokens": d.max_tokens}
+        if d.top_p != 1.0:
+            body["top_p"] = d.top_p
+        if d.seed is not None:
+            body["seed"] = d.seed
+        if d.logprobs:
+            body["logprobs"] = True
+            if d.top_logprobs:
+                body["top_logprobs"] = d.top_logprobs
+        body.update(self.extra_body)
+        return body
+
+    async def _complete(self, client: aiohttp.ClientSession, req: Request) -> Completion:
+        body = self._body(req)
+        last_error = "no attempt made"
+        for attempt in range(1, self.max_retries + 2):
+            url = self._pick_url()
+            self._in_flight[url] += 1
+            start = time.perf_counter()
+            try:
+                async with client.post(f"{url}/chat/completions", json=body) as resp:
+                    raw = await resp.read()
+                    status, retry_after = resp.status, resp.headers.get("retry-after")
+                latency = time.perf_counter() - start
+                if status == 200:
+                    try:
+                        return _completion(json.loads(raw), latency, attempt)
+                    except (ValueError, KeyError, IndexError, TypeError) as exc:
+                        last_error = f"malformed response from {url}: {exc!r}"
+                        wait = self._backoff(attempt)
+                elif status in RETRY_STATUS:
+                    last_error = f"HTTP {status} from {url}: {_text(raw, 200)}"
+                    wait = _retry_after(retry_after)
+                    wait = self._backoff(attempt) if wait is None else wait
+                else:
+                    return Completion(error=f"HTTP {status} from {url}: {_text(raw, 500)}",
+                                      attempts=attempt)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                last_error = f"{type(exc).__name__} talking to {url}: {exc}"
+                wait = self._backoff(attempt)
+            finally:
+                self._in_flight[url] -= 1
+            if attempt <= self.max_retries:
+                await asyncio.sleep(min(wait, self.max_backoff_s))
+        return Completion(error=f"{last_error} (after {self.max_retries + 1} attempts)",
+                          attempts=self.max_retries + 1)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter."""
+        cap = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
+        return self._rng.uniform(0, cap)
+
+
+def _text(raw: bytes, limit: int) -> str:
+    return raw[:limit].decode("utf-8", "replace")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _completion(data: dict, latency: float, attempts: int) -> Completion:
+    choice = data["choices"][0]
+    text = choice["message"].get("content")
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise TypeError(f"message.content is {type(text).__name__}")
+    usage = data.get("usage") or {}
+    logprobs = (choice.get("logprobs") or {}).get("content")
+    return Completion(text=text, finish_reason=choice.get("finish_reason"),
+                      prompt_tokens=usage.get("prompt_tokens"),
+                      completion_tokens=usage.get("completion_tokens"), latency_s=latency,
+                      logprobs=logprobs, attempts=attempts)

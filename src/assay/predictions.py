@@ -1,0 +1,128 @@
+"""`assay score`: score completions made elsewhere (the predictions format of DESIGN.md).
+
+Each line: ``{"id": ..., "output": "raw model text", "pass": "original" | "swapped" (optional),
+"sample": k (optional; absent = the greedy pass), "finish_reason": ... (optional)}``. The prompt
+each prediction answers is rendered by the task, so its hash is recorded and a comparison with an
+`assay eval` run of the same task and data is still paired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .dataset import read_records
+from .errors import AssayError, InputError
+from .models import Completion, Decoding, Request
+from .run import (ORIGINAL, RunResult, _now, _versions, build_task, compute_metrics, git_commit,
+                  load_dataset, score_records, write_run_dir)
+from .store import canonical_hash
+from .dataset import file_sha256
+
+
+@dataclass
+class ScoreConfig:
+    """Settings of one `assay score` run."""
+
+    task: str
+    data: str
+    predictions: list[str]
+    out: str
+    skip_invalid: bool = False
+    task_options: dict[str, Any] | None = None
+    task_module: str | None = None
+
+
+def _label_and_path(text: str) -> tuple[str, str]:
+    label, eq, path = text.partition("=")
+    if eq and label and not Path(text).exists():
+        return label, path
+    return Path(text).stem, text
+
+
+def read_predictions(path: str, task, items_by_id: dict[str, dict], label: str,
+                     skip_invalid: bool) -> tuple[list[tuple[Request, Completion]], list[str]]:
+    """Validate a predictions file against the items; returns (request, completion) pairs."""
+    pairs, skipped, seen = [], [], {}
+    for line, rec in read_records(path):
+        try:
+            pairs.append(_one_prediction(path, line, rec, task, items_by_id, seen))
+        except InputError as exc:
+            if not skip_invalid:
+                raise
+            skipped.append(str(exc))
+    if not pairs:
+        raise InputError("no valid predictions", file=path, fix="write one JSON object per line "
+                         'like {"id": ..., "output": "..."}')
+    return pairs, skipped
+
+
+def _one_prediction(path, line, rec, task, items_by_id, seen) -> tuple[Request, Completion]:
+    if isinstance(rec, InputError):
+        raise rec
+    for name in ("id", "output"):
+        if name not in rec:
+            raise InputError("missing required field", file=path, line=line, field=name,
+                             fix='write {"id": ..., "output": "raw model text"}')
+    item_id = str(rec["id"])
+    if item_id not in items_by_id:
+        raise InputError("id not found in --data", file=path, line=line, field="id",
+                         value=rec["id"], fix="score predictions against the data they answer")
+    if not isinstance(rec["output"], str):
+        raise InputError("expected a string", file=path, line=line, field="output",
+                         value=rec["output"])
+    item = items_by_id[item_id]
+    pass_ = rec.get("pass") or ORIGINAL
+    if pass_ not in task.passes(item):
+        raise InputError(f"unknown pass for task {task.name}", file=path, line=line,
+                         field="pass", value=pass_, fix=f"use one of {task.passes(item)}")
+    sample = rec.get("sample")
+    if sample is not None and (not isinstance(sample, int) or isinstance(sample, bool)
+                               or sample < 0):
+        raise InputError("expected a non-negative integer or absent", file=path, line=line,
+                         field="sample", value=sample)
+    key = (item_id, pass_, sample)
+    if key in seen:
+        raise InputError(f"duplicate prediction (first on line {seen[key]})", file=path,
+                         line=line, field="id", value=rec["id"],
+                         fix="keep one prediction per id, pass and sample")
+    seen[key] = line
+    phash = canonical_hash(list(task.render(item, pass_)))
+    req = Request(key="", messages=(), decoding=Decoding(), item_id=item_id, pass_=pass_,
+                  sample=sample, prompt_hash=phash)
+    return req, Completion(text=rec["output"], finish_reason=rec.get("finish_reason"))
+
+
+def score_predictions(cfg: ScoreConfig) -> RunResult:
+    """Score one or more prediction files (LABEL=FILE each) and write a run directory."""
+    task = build_task(cfg.task, cfg.task_options, cfg.task_module)
+    ds = load_dataset(task, cfg.data, cfg.skip_invalid, None)
+    items_by_id = {str(i["id"]): i for i in ds.items}
+    started = _now()
+    records_by_model, models, skipped = {}, {}, {}
+    for text in cfg.predictions:
+        label, path = _label_and_path(text)
+        if label in records_by_model:
+            raise AssayError(f"predictions label '{label}' given twice. Fix: write LABEL=FILE")
+        pairs, skipped[label] = read_predictions(path, task, items_by_id, label,
+                                                 cfg.skip_invalid)
+        records_by_model[label] = score_records(task, items_by_id, label, pairs)
+        answered = {r["id"] for r in records_by_model[label]}
+        models[label] = {"spec": f"predictions:{path}", "predictions_sha256": file_sha256(path),
+                         "identity": {"backend": "predictions", "path": str(path)},
+                         "items_without_prediction": len(items_by_id) - len(answered)}
+    metrics = compute_metrics(task, records_by_model)
+    manifest = {"kind": "score", "task": task.name, "task_options": cfg.task_options or {},
+                "task_module": cfg.task_module,
+                "data": {"path": ds.path, "sha256": ds.sha256, "n_items": len(ds.items),
+                         "skipped_invalid": len(ds.skipped)},
+                "models": models, "skipped_predictions": {k: len(v) for k, v in skipped.items()},
+                "versions": _versions(), "git_commit": git_commit(), "started_at": started,
+                "finished_at": _now(), "requests_sent": 0, "cache_hits": 0,
+                "truncated_share": metrics["truncated_share"],
+                "parse_failure_rate": metrics["parse_failure_rate"]}
+    out = Path(cfg.out)
+    write_run_dir(out, manifest, [r for rs in records_by_model.values() for r in rs], metrics)
+    return RunResult(out, manifest, metrics, 0, 0, 0)

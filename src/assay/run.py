@@ -1,0 +1,374 @@
+"""The eval runner: items -> the same prompts for every model -> store-backed generation ->
+parse -> score -> a run directory (manifest.json, items.jsonl, metrics.json).
+
+The store is the journal: each completion is committed as it arrives, so an interrupted run
+loses nothing and the same command again sends only what is missing. ``items.jsonl`` and
+``metrics.json`` are rebuilt from the store at the end of every run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .dataset import Dataset
+from .errors import AssayError, InputError
+from .models import Completion, Decoding, ModelSpec, Request, make_backend, parse_labeled
+from .rundir import ITEMS, MANIFEST, METRICS
+from .store import DEFAULT_STORE, Store, canonical_hash, model_key
+from .tasks import ORIGINAL, Output, Task, Unparsed, get_task, load_task_module
+
+
+@dataclass
+class EvalConfig:
+    """Settings of one `assay eval` run (every field is a CLI flag of the same name)."""
+
+    task: str
+    data: str
+    models: list[str]
+    out: str
+    store: str | None = None
+    concurrency: int = 32
+    max_tokens: int | None = None
+    samples: int | None = None
+    sample_temperature: float | None = None
+    max_errors: int = 0
+    skip_invalid: bool = False
+    api_key_env: str = "OPENAI_API_KEY"
+    logprobs: bool = False
+    top_logprobs: int = 0
+    enable_thinking: bool = False
+    task_options: dict[str, Any] = field(default_factory=dict)
+    task_module: str | None = None
+    limit: int | None = None
+    batch_size: int = 8
+    timeout_s: float = 300.0
+    max_retries: int = 5
+    extra_body: dict[str, Any] | None = None
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run wrote and how it went."""
+
+    out_dir: Path
+    manifest: dict[str, Any]
+    metrics: dict[str, Any]
+    requests_sent: int
+    cache_hits: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One rendered prompt: the same for every model."""
+
+    index: int
+    item_id: str
+    pass_: str
+    sample: int | None
+    messages: tuple
+    prompt_hash: str
+
+
+def build_task(name: str, options: dict | None = None, module: str | None = None) -> Task:
+    if module:
+        load_task_module(module)
+    return get_task(name, **(options or {}))
+
+
+def plan_prompts(task: Task, items: Sequence[dict], samples: int) -> list[Prompt]:
+    """Render every item once per pass (and once per sample of the original pass)."""
+    prompts = []
+    for index, item in enumerate(items):
+        for pass_ in task.passes(item):
+            messages = tuple(task.render(item, pass_))
+            phash = canonical_hash(list(messages))
+            prompts.append(Prompt(index, str(item["id"]), pass_, None, messages, phash))
+            if pass_ == ORIGINAL:
+                prompts += [Prompt(index, str(item["id"]), pass_, k, messages, phash)
+                            for k in range(samples)]
+    return prompts
+
+
+def sample_seed(item_id: str, sample: int) -> int:
+    """A per-item, per-sample seed, the same for every model (self-consistency is reproducible)."""
+    return int(canonical_hash([item_id, sample])[:8], 16)
+
+
+def decoding_for(prompt: Prompt, cfg: EvalConfig, task: Task) -> Decoding:
+    max_tokens = cfg.max_tokens or task.max_tokens
+    common = dict(max_tokens=max_tokens, logprobs=cfg.logprobs, top_logprobs=cfg.top_logprobs,
+                  enable_thinking=cfg.enable_thinking)
+    if prompt.sample is None:
+        return Decoding(**common)
+    temperature = (cfg.sample_temperature if cfg.sample_temperature is not None
+                   else task.sample_temperature)
+    return Decoding(temperature=temperature, seed=sample_seed(prompt.item_id, prompt.sample),
+                    **common)
+
+
+def build_requests(prompts: Sequence[Prompt], identity: dict, cfg: EvalConfig,
+                   task: Task) -> list[Request]:
+    requests = []
+    for p in prompts:
+        dec = decoding_for(p, cfg, task)
+        key = canonical_hash({"model": model_key(identity, dec.key()), "prompt": p.prompt_hash,
+                              "sample": p.sample})
+        requests.append(Request(key=key, messages=p.messages, decoding=dec, item_id=p.item_id,
+                                pass_=p.pass_, sample=p.sample, prompt_hash=p.prompt_hash))
+    return requests
+
+
+class _Progress:
+    """A rich progress bar on stderr, or nothing."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self._bar = None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeRemainingColumn)
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeRemainingColumn(), transient=False)
+            self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def task(self, description: str, total: int):
+        if self._bar is None:
+            return lambda n=1: None
+        tid = self._bar.add_task(description, total=total)
+        return lambda n=1: self._bar.advance(tid, n)
+
+
+def generate_model(spec: ModelSpec, prompts: Sequence[Prompt], cfg: EvalConfig, task: Task,
+                   store: Store, progress: _Progress) -> tuple[dict, list[Request], dict, dict]:
+    """Generate what the store lacks for one model; returns identity, requests, results, stats."""
+    backend = make_backend(spec, concurrency=cfg.concurrency, api_key_env=cfg.api_key_env,
+                           batch_size=cfg.batch_size, timeout_s=cfg.timeout_s,
+                           max_retries=cfg.max_retries, extra_body=cfg.extra_body)
+    identity = backend.identity()
+    requests = build_requests(prompts, identity, cfg, task)
+    results: dict[str, Completion] = store.get_many(r.key for r in requests)
+    hits = len(results)
+    missing = list({r.key: r for r in requests if r.key not in results}.values())
+    advance = progress.task(f"{spec.label}: generating", len(missing))
+    mkey = canonical_hash(identity)
+
+    def on_done(req: Request, completion: Completion) -> None:
+        store.put(req.key, mkey, req.prompt_hash, req.sample, completion)
+        results[req.key] = completion
+        advance()
+
+    start = time.perf_counter()
+    backend.generate(missing, on_done)
+    wall = time.perf_counter() - start
+    stats = {"requests_sent": len(missing), "cache_hits": hits, "generation_wall_s": wall}
+    return identity, requests, results, stats
+
+
+def make_record(label: str, req: Request, c: Completion, parsed: Any) -> dict[str, Any]:
+    unparsed = isinstance(parsed, Unparsed)
+    return {"id": req.item_id, "model": label, "pass": req.pass_, "sample": req.sample,
+            "prompt_hash": req.prompt_hash, "output": c.text, "finish_reason": c.finish_reason,
+            "truncated": c.finish_reason == "length",
+            "parsed": None if unparsed or c.error else parsed,
+            "parse_error": parsed.reason if unparsed and not c.error else None,
+            "scores": {}, "latency_s": c.latency_s, "prompt_tokens": c.prompt_tokens,
+            "completion_tokens": c.completion_tokens, "error": c.error}
+
+
+def score_records(task: Task, items_by_id: dict[str, dict], label: str,
+                  pairs: Sequence[tuple[Request, Completion]]) -> list[dict]:
+    """Parse and score one model's completions; failed requests are kept but not scored."""
+    records, to_score = [], []
+    for req, c in pairs:
+        parsed = Unparsed("request failed") if c.error else task.parse(c.text)
+        rec = make_record(label, req, c, parsed)
+        records.append(rec)
+        if not c.error:
+            to_score.append((rec, parsed, Output(c.text, req.pass_, req.sample,
+                                                 c.finish_reason, c.logprobs)))
+    if to_score:
+        scores = task.score_batch([items_by_id[r["id"]] for r, _, _ in to_score],
+                                  [p for _, p, _ in to_score], [o for _, _, o in to_score])
+        for (rec, _, _), s in zip(to_score, scores):
+            rec["scores"] = s
+    return records
+
+
+def compute_metrics(task: Task, records_by_model: dict[str, list[dict]]) -> dict[str, Any]:
+    """metrics.json: each metric and its baseline per model, plus shares every run reports."""
+    out: dict[str, Any] = {"task": task.name, "models": {}, "baselines": {}, "details": {},
+                           "parse_failure_rate": {}, "truncated_share": {}, "errors": {},
+                           "n_items": {}}
+    for label, records in records_by_model.items():
+        ok = [r for r in records if not r["error"]]
+        values, baselines = {}, {}
+        for m in task.metrics(ok):
+            values[m.name] = m.compute(ok)
+            if m.baseline is not None:
+                baselines[m.name] = {"name": m.baseline_name, "value": m.baseline(ok)}
+        out["models"][label] = values
+        out["baselines"][label] = baselines
+        out["details"][label] = task.details(ok)
+        greedy = [r for r in ok if r["sample"] is None]
+        out["parse_failure_rate"][label] = (
+            sum(r["parse_error"] is not None for r in greedy) / len(greedy) if greedy else None)
+        out["truncated_share"][label] = (sum(r["truncated"] for r in ok) / len(ok)
+                                         if ok else None)
+        out["errors"][label] = len(records) - len(ok)
+        out["n_items"][label] = len({r["id"] for r in records})
+    return out
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    names = ["aiohttp", "numpy", "scipy", "torch", "transformers", "peft", "trl", "vllm",
+             "sentence-transformers"]
+    out = {"assay": __version__, "python": platform.python_version()}
+    for n in names:
+        if n.replace("-", "_") in sys.modules or n == "aiohttp":
+            try:
+                out[n] = metadata.version(n)
+            except metadata.PackageNotFoundError:
+                pass
+    return out
+
+
+def git_commit(cwd: str | Path = ".") -> str | None:
+    """The commit of the working tree (with '-dirty' when it has changes), or None."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
+                              text=True, timeout=5)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=cwd, capture_output=True, text=True, timeout=5).stdout.strip()
+        return head.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    from .commands._common import to_jsonable
+
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
+    os.replace(tmp, path)
+
+
+def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
+    """Write the three files atomically (each via a temporary file and a rename)."""
+    from .commands._common import to_jsonable
+
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / (ITEMS + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(to_jsonable(r), ensure_ascii=False) + "\n")
+    os.replace(tmp, out / ITEMS)
+    _write_json(out / METRICS, metrics)
+    _write_json(out / MANIFEST, manifest)
+
+
+def _parse_models(models: Sequence[str]) -> list[ModelSpec]:
+    if not models:
+        raise AssayError("no model given. Fix: add --model LABEL=SPEC, e.g. "
+                         "--model base=openai:qwen@http://localhost:8000/v1")
+    specs = [parse_labeled(m) for m in models]
+    labels = [s.label for s in specs]
+    dup = {x for x in labels if labels.count(x) > 1}
+    if dup:
+        raise AssayError(f"model label(s) {sorted(dup)} given twice. Fix: give each --model a "
+                         "distinct LABEL")
+    return specs
+
+
+def load_dataset(task: Task, data: str, skip_invalid: bool, limit: int | None) -> Dataset:
+    ds = task.load(data, skip_invalid=skip_invalid)
+    if limit is not None:
+        ds = Dataset(ds.items[:limit], ds.path, ds.sha256, ds.skipped)
+    return ds
+
+
+def evaluate(cfg: EvalConfig) -> RunResult:
+    """Run an eval end to end and write the run directory."""
+    task = build_task(cfg.task, cfg.task_options, cfg.task_module)
+    specs = _parse_models(cfg.models)
+    ds = load_dataset(task, cfg.data, cfg.skip_invalid, cfg.limit)
+    samples = cfg.samples if cfg.samples is not None else task.samples
+    prompts = plan_prompts(task, ds.items, samples)
+    items_by_id = {str(i["id"]): i for i in ds.items}
+    started = _now()
+    store_path = Path(cfg.store) if cfg.store else DEFAULT_STORE
+    records_by_model, model_info, totals = {}, {}, {"requests_sent": 0, "cache_hits": 0,
+                                                      "generation_wall_s": 0.0}
+    with Store(store_path) as store, _Progress(cfg.progress) as progress:
+        for spec in specs:
+            identity, requests, results, stats = generate_model(spec, prompts, cfg, task, store,
+                                                                progress)
+            pairs = [(r, results[r.key]) for r in requests]
+            records_by_model[spec.label] = score_records(task, items_by_id, spec.label, pairs)
+            model_info[spec.label] = {"spec": str(spec), "identity": identity,
+                                      "decoding": asdict(decoding_for(prompts[0], cfg, task)),
+                                      **stats}
+            for k in totals:
+                totals[k] += stats[k]
+    metrics = compute_metrics(task, records_by_model)
+    errors = sum(metrics["errors"].values())
+    manifest = _manifest(cfg, task, ds, samples, model_info, totals, metrics, started,
+                         len(prompts), store_path)
+    out = Path(cfg.out)
+    write_run_dir(out, manifest, [r for rs in records_by_model.values() for r in rs], metrics)
+    if errors > cfg.max_errors:
+        raise AssayError(f"{errors} request(s) failed after retries (more than --max-errors "
+                         f"{cfg.max_errors}); the run directory {out} was written and every "
+                         "finished completion is stored. Fix: check the server, then rerun the "
+                         "same command (only the failed requests are sent again), or raise "
+                         "--max-errors")
+    return RunResult(out, manifest, metrics, totals["requests_sent"], totals["cache_hits"],
+                     errors)
+
+
+def _manifest(cfg: EvalConfig, task: Task, ds: Dataset, samples: int, model_info: dict,
+              totals: dict, metrics: dict, started: str, n_prompts: int,
+              store_path: Path) -> dict[str, Any]:
+    wall = totals["generation_wall_s"]
+    return {
+        "assay_version": __version__, "kind": "eval", "task": task.name,
+        "task_options": cfg.task_options, "task_module": cfg.task_module,
+        "data": {"path": str(ds.path), "sha256": ds.sha256, "n_items": len(ds.items),
+                 "skipped_invalid": len(ds.skipped), "skipped_messages": list(ds.skipped[:20])},
+        "models": model_info, "samples": samples, "prompts_per_model": n_prompts,
+        "versions": _versions(), "git_commit": git_commit(), "started_at": started,
+        "finished_at": _now(), "store": str(store_path),
+        "requests_sent": totals["requests_sent"], "cache_hits": totals["cache_hits"],
+        "errors": metrics["errors"], "generation_wall_s": round(wall, 4),
+        "requests_per_s": (totals["requests_sent"] / wall) if wall > 0 else None,
+        "truncated_share": metrics["truncated_share"],
+        "parse_failure_rate": metrics["parse_failure_rate"],
+    }

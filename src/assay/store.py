@@ -1,0 +1,150 @@
+"""The SQLite journal and cache of completions.
+
+Every completion is committed the moment it arrives (WAL mode: a ``kill -9`` at any moment loses
+no committed row and a rerun never writes one twice: the key is the primary key). The key is the
+full identity of what produced the text: backend, model, base URLs or the content hash of local
+weights and adapter, chat-template hash, decoding parameters, rendered-prompt hash and sample
+index. Two models never share an entry, unlike a cache keyed on the prompt alone.
+
+Errors (after the backend's retries) go to their own table: they are counted and reported, and a
+rerun tries them again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .models._types import Completion
+
+DEFAULT_STORE = Path(".assay") / "store.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS completions (
+    key TEXT PRIMARY KEY,
+    model_key TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    sample INTEGER,
+    text TEXT NOT NULL,
+    finish_reason TEXT,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    latency_s REAL,
+    logprobs TEXT,
+    attempts INTEGER,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS errors (
+    key TEXT PRIMARY KEY,
+    model_key TEXT NOT NULL,
+    error TEXT NOT NULL,
+    attempts INTEGER,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+"""
+
+
+def canonical_hash(obj: Any) -> str:
+    """sha256 of the canonical JSON of an object (sorted keys, no whitespace)."""
+    data = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def model_key(identity: dict, decoding: dict) -> str:
+    """Hash of everything about the model side of a request: identity plus decoding."""
+    return canonical_hash({"identity": identity, "decoding": decoding})
+
+
+def request_key(model_key_: str, prompt_hash: str, sample: int | None) -> str:
+    """The cache key of one completion."""
+    return canonical_hash({"model": model_key_, "prompt": prompt_hash, "sample": sample})
+
+
+class Store:
+    """A completion journal in one SQLite file (WAL mode, one commit per completion)."""
+
+    def __init__(self, path: str | Path = DEFAULT_STORE):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: durable against a killed process (the WAL is in the OS), fast.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._error_keys = {k for (k,) in self._db.execute("SELECT key FROM errors")}
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Completion]:
+        """Completions already stored for these keys (missing keys are absent)."""
+        keys = list(keys)
+        found: dict[str, Completion] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT key, text, finish_reason, prompt_tokens, completion_tokens, latency_s, "
+                f"logprobs, attempts FROM completions WHERE key IN ({marks})", chunk)
+            for key, text, fr, pt, ct, lat, lp, att in rows:
+                found[key] = Completion(text=text, finish_reason=fr, prompt_tokens=pt,
+                                        completion_tokens=ct, latency_s=lat,
+                                        logprobs=json.loads(lp) if lp else None, attempts=att or 1)
+        return found
+
+    def put(self, key: str, model_key_: str, prompt_hash: str, sample: int | None,
+            completion: Completion) -> None:
+        """Journal one result; a completion is committed at once, an error goes to `errors`."""
+        now = time.time()
+        if completion.error is not None:
+            self._db.execute("INSERT OR REPLACE INTO errors VALUES (?,?,?,?,?)",
+                             (key, model_key_, completion.error, completion.attempts, now))
+            self._error_keys.add(key)
+            return
+        self._db.execute(
+            "INSERT OR IGNORE INTO completions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (key, model_key_, prompt_hash, sample, completion.text, completion.finish_reason,
+             completion.prompt_tokens, completion.completion_tokens, completion.latency_s,
+             json.dumps(completion.logprobs) if completion.logprobs is not None else None,
+             completion.attempts, now))
+        if key in self._error_keys:
+            self._db.execute("DELETE FROM errors WHERE key = ?", (key,))
+            self._error_keys.discard(key)
+
+    def errors_for(self, keys: Iterable[str]) -> dict[str, str]:
+        keys = list(keys)
+        out: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, err in self._db.execute(
+                    f"SELECT key, error FROM errors WHERE key IN ({marks})", chunk):
+                out[key] = err
+        return out
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+
+    def get_meta(self, k: str) -> str | None:
+        row = self._db.execute("SELECT v FROM meta WHERE k = ?", (k,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, k: str, v: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
+
+
+def completion_dict(c: Completion) -> dict:
+    return asdict(c)

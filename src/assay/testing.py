@@ -1,0 +1,212 @@
+"""A loopback OpenAI-compatible chat server for tests, benchmarks and offline demos.
+
+It stands in for vLLM or a hosted API where a real server cannot run (no GPU here): real HTTP/1.1
+with keep-alive on 127.0.0.1, a configurable latency, a responder function that decides what the
+"model" says, and fault injection (status codes with Retry-After, malformed JSON, dropped
+connections). It counts requests and the peak number in flight, and keeps every request's
+headers and body so tests can check what the client sent.
+
+Start a real server for production instead, e.g. ``vllm serve Qwen/Qwen2.5-0.5B-Instruct
+--enable-lora --lora-modules ft=./adapter`` and point ``openai:MODEL@http://HOST:8000/v1`` at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Responder = Callable[[dict], "str | dict"]
+Fault = Callable[[int, dict], "dict | None"]
+
+
+def echo_responder(body: dict) -> str:
+    """Deterministic text that depends on the model name and the prompt."""
+    last = body["messages"][-1]["content"]
+    h = hashlib.sha256(f"{body['model']}|{last}|{body.get('seed')}".encode()).hexdigest()[:12]
+    return f"answer {h}"
+
+
+@dataclass
+class ServerStats:
+    requests: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+    bodies: list[dict] = field(default_factory=list)
+    headers: list[dict] = field(default_factory=list)
+
+
+class FakeOpenAIServer:
+    """Run with ``with FakeOpenAIServer(latency_s=0.05) as srv: srv.base_url``."""
+
+    def __init__(self, responder: Responder = echo_responder, *, latency_s: float = 0.0,
+                 fault: Fault | None = None, keep_bodies: bool = True, port: int = 0):
+        self.responder = responder
+        self.latency_s = latency_s
+        self.fault = fault
+        self.keep_bodies = keep_bodies
+        self.stats = ServerStats()
+        self._port = port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}/v1"
+
+    def __enter__(self) -> "FakeOpenAIServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("fake server did not start")
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def serve_forever(self) -> None:
+        """Run in the foreground (for a server in its own process)."""
+        self._run()
+
+    def _run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        self._server = self._loop.run_until_complete(
+            asyncio.start_server(self._handle, "127.0.0.1", self._port, backlog=1024))
+        self._port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        try:
+            self._loop.run_forever()
+        finally:
+            self._server.close()
+            self._loop.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request = await _read_request(reader)
+                if request is None:
+                    break
+                headers, body = request
+                keep = await self._respond(writer, headers, body)
+                if not keep:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def _respond(self, writer, headers: dict, raw: bytes) -> bool:
+        with self._lock:
+            index = self.stats.requests
+            self.stats.requests += 1
+            self.stats.in_flight += 1
+            self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
+        try:
+            body = json.loads(raw or b"{}")
+            if self.keep_bodies:
+                self.stats.bodies.append(body)
+                self.stats.headers.append(headers)
+            if self.latency_s:
+                await asyncio.sleep(self.latency_s)
+            fault = self.fault(index, body) if self.fault else None
+            if fault is not None:
+                return await _send_fault(writer, fault)
+            payload = _chat_payload(body, self.responder(body))
+            await _send(writer, 200, json.dumps(payload).encode())
+            return True
+        finally:
+            with self._lock:
+                self.stats.in_flight -= 1
+
+
+async def _read_request(reader: asyncio.StreamReader) -> tuple[dict, bytes] | None:
+    line = await reader.readline()
+    if not line:
+        return None
+    headers = {}
+    while True:
+        h = await reader.readline()
+        if h in (b"\r\n", b"\n", b""):
+            break
+        k, _, v = h.decode("latin-1").partition(":")
+        headers[k.strip().lower()] = v.strip()
+    length = int(headers.get("content-length", "0"))
+    body = await reader.readexactly(length) if length else b""
+    return headers, body
+
+
+async def _send(writer, status: int, data: bytes, extra: dict | None = None) -> None:
+    reason = {200: "OK", 400: "Bad Request", 429: "Too Many Requests", 500: "Server Error",
+              503: "Service Unavailable"}.get(status, "Status")
+    head = [f"HTTP/1.1 {status} {reason}", "Content-Type: application/json",
+            f"Content-Length: {len(data)}", "Connection: keep-alive"]
+    head += [f"{k}: {v}" for k, v in (extra or {}).items()]
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
+    await writer.drain()
+
+
+async def _send_fault(writer, fault: dict) -> bool:
+    """fault: {"status": 429, "headers": {...}} | {"malformed": True} | {"drop": True}."""
+    if fault.get("drop"):
+        return False
+    if fault.get("malformed"):
+        await _send(writer, 200, b'{"choices": [{"message": ')
+        return True
+    await _send(writer, fault.get("status", 500), json.dumps({"error": "injected"}).encode(),
+                fault.get("headers"))
+    return True
+
+
+def _chat_payload(body: dict, answer: Any) -> dict:
+    if isinstance(answer, dict):
+        text, finish = answer.get("text", ""), answer.get("finish_reason", "stop")
+        logprobs = answer.get("logprobs")
+    else:
+        text, finish, logprobs = answer, "stop", None
+    max_tokens = body.get("max_tokens")
+    words = text.split(" ")
+    if max_tokens is not None and len(words) > max_tokens:
+        text, finish = " ".join(words[:max_tokens]), "length"
+    choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": text},
+                              "finish_reason": finish}
+    if body.get("logprobs"):
+        choice["logprobs"] = {"content": logprobs or []}
+    prompt_tokens = sum(len(m.get("content", "").split()) for m in body.get("messages", []))
+    return {"id": "chatcmpl-fake", "object": "chat.completion", "model": body.get("model"),
+            "choices": [choice],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(text.split()),
+                      "total_tokens": prompt_tokens + len(text.split())}}
+
+
+def main() -> None:  # pragma: no cover - used by bench/ as a separate process
+    import argparse
+
+    ap = argparse.ArgumentParser(description="loopback OpenAI-compatible fake server")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--latency", type=float, default=0.05)
+    args = ap.parse_args()
+    srv = FakeOpenAIServer(latency_s=args.latency, keep_bodies=False, port=args.port)
+    threading.Thread(target=lambda: (srv._ready.wait(), print(srv._port, flush=True)),
+                     daemon=True).start()
+    srv.serve_forever()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
