@@ -13,10 +13,12 @@ EVAL_HELP = """Evaluate one or more models on a task and write a run directory.
 
 Example (two models behind a vLLM server, resumable: run the same command again):
 
+\b
   assay eval paper-review --data papers.jsonl \\
       --model base=openai:Qwen/Qwen2.5-0.5B-Instruct@http://localhost:8000/v1 \\
       --model ft=openai:reviewer-lora@http://localhost:8000/v1 --out runs/pr1
 
+\b
 Local weights with an adapter: --model ft=hf:./base+./adapter
 """
 
@@ -24,6 +26,7 @@ SCORE_HELP = """Score completions made elsewhere (JSONL: {"id", "output", "pass"
 
 Example:
 
+\b
   assay score bias-judge --data eval_set.jsonl --predictions sft=verdicts.jsonl --out runs/sft
 """
 

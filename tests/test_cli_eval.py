@@ -1,0 +1,132 @@
+"""`assay eval` / `assay score` run the way a user runs them: as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from assay.testing import FakeOpenAIServer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ASSAY = str(Path(sys.executable).parent / "assay")
+
+
+def env(**extra):
+    return dict(os.environ, PYTHONPATH=str(FIXTURES), **extra)
+
+
+def write_items(path: Path, n: int) -> Path:
+    path.write_text("".join(json.dumps({"id": i, "question": f"q{i}", "answer": "yes"}) + "\n"
+                            for i in range(n)))
+    return path
+
+
+def eval_cmd(tmp_path, url, *extra):
+    return [ASSAY, "eval", "exact", "--task-module", "exact_task", "--data",
+            str(tmp_path / "items.jsonl"), "--model", f"m=openai:m@{url}", "--out",
+            str(tmp_path / "run"), "--store", str(tmp_path / "store.sqlite"), *extra]
+
+
+def stored(tmp_path) -> int:
+    try:
+        with sqlite3.connect(tmp_path / "store.sqlite") as db:
+            return db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_sigkill_then_rerun_sends_exactly_the_missing_requests(tmp_path):
+    write_items(tmp_path / "items.jsonl", 80)
+    with FakeOpenAIServer(latency_s=0.05) as srv:
+        proc = subprocess.Popen(eval_cmd(tmp_path, srv.base_url, "--concurrency", "4"),
+                                env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while stored(tmp_path) < 20 and time.time() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kept = stored(tmp_path)
+        assert 20 <= kept < 80
+        before = srv.stats.requests
+        out = subprocess.run(eval_cmd(tmp_path, srv.base_url, "--json"), env=env(),
+                             capture_output=True, text=True, check=True)
+        resent = srv.stats.requests - before
+    summary = json.loads(out.stdout)
+    assert resent == 80 - kept == summary["requests_sent"]
+    assert summary["cache_hits"] == kept
+    assert stored(tmp_path) == 80
+    rows = [json.loads(l) for l in (tmp_path / "run" / "items.jsonl").read_text().splitlines()]
+    assert len(rows) == 80 and len({r["id"] for r in rows}) == 80
+
+
+def test_api_key_reaches_no_file(tmp_path):
+    secret = "sk-proj-SECRETSECRET0123456789"
+    write_items(tmp_path / "items.jsonl", 5)
+    with FakeOpenAIServer() as srv:
+        subprocess.run(eval_cmd(tmp_path, srv.base_url, "--api-key-env", "MY_API_KEY"),
+                       env=env(MY_API_KEY=secret), check=True, capture_output=True)
+    assert srv.stats.headers[0]["authorization"] == f"Bearer {secret}"
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+
+
+def test_eval_json_prints_one_object(tmp_path):
+    write_items(tmp_path / "items.jsonl", 4)
+    with FakeOpenAIServer(lambda body: "yes") as srv:
+        out = subprocess.run(eval_cmd(tmp_path, srv.base_url, "--json"), env=env(),
+                             capture_output=True, text=True, check=True)
+    summary = json.loads(out.stdout)
+    assert summary["metrics"] == {"m": {"accuracy": 1.0}}
+    assert summary["requests_sent"] == 4 and summary["errors"] == 0
+
+
+def test_user_errors_are_one_line_and_exit_2(tmp_path):
+    out = subprocess.run([ASSAY, "eval", "nosuch", "--data", "x", "--model", "a=openai:m@http://h",
+                          "--out", str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: unknown task 'nosuch'") and "Traceback" not in out.stderr
+    out = subprocess.run([ASSAY, "eval", "exact", "--task-module", "exact_task", "--data", "x",
+                          "--model", "a=gpt4", "--out", str(tmp_path)], env=env(),
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "LABEL=SPEC" in out.stderr
+
+
+def test_score_predictions_made_elsewhere(tmp_path):
+    write_items(tmp_path / "items.jsonl", 3)
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text('{"id": 0, "output": "yes"}\n{"id": 1, "output": "no"}\n'
+                     '{"id": 2, "output": "  "}\n')
+    out = subprocess.run([ASSAY, "score", "exact", "--task-module", "exact_task", "--data",
+                          str(tmp_path / "items.jsonl"), "--predictions", f"ext={preds}",
+                          "--out", str(tmp_path / "scored"), "--json"], env=env(),
+                         capture_output=True, text=True, check=True)
+    summary = json.loads(out.stdout)
+    assert summary["metrics"]["ext"]["accuracy"] == 1 / 3
+    assert summary["parse_failure_rate"]["ext"] == 1 / 3
+    rows = [json.loads(l) for l in (tmp_path / "scored" / "items.jsonl").read_text().splitlines()]
+    assert rows[2]["parse_error"] == "empty answer" and len(rows[0]["prompt_hash"]) == 64
+
+
+def test_score_rejects_unknown_ids_with_file_and_line(tmp_path):
+    write_items(tmp_path / "items.jsonl", 2)
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text('{"id": 0, "output": "yes"}\n{"id": 99, "output": "no"}\n')
+    out = subprocess.run([ASSAY, "score", "exact", "--task-module", "exact_task", "--data",
+                          str(tmp_path / "items.jsonl"), "--predictions", str(preds), "--out",
+                          str(tmp_path / "s")], env=env(), capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "preds.jsonl, line 2: field 'id': id not found in --data (got 99)" in out.stderr
+
+
+def test_every_verb_help_shows_an_example():
+    for verb in (["eval"], ["score"]):
+        out = subprocess.run([ASSAY, *verb, "--help"], capture_output=True, text=True,
+                             check=True)
+        assert "Example" in out.stdout and "assay " + verb[0] in out.stdout
