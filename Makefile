@@ -1,0 +1,46 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   install assay with its training extras into .venv and run `assay demo`
+#   make test   install the test dependencies into .venv and run the tests
+# torch is pinned to the CPU build first: an unpinned torch would pull several GB of CUDA wheels.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PIP    := $(VENV)/bin/pip
+TORCH  ?= torch==2.13.0
+
+.PHONY: demo test install-dev install-demo bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+$(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q -e '.[train,embed,report]'
+	touch $@
+
+install-dev: $(VENV)/.dev-installed
+install-demo: $(VENV)/.demo-installed
+
+demo: install-demo
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(VENV)/bin/assay demo
+
+test: install-dev
+	OMP_NUM_THREADS=1 $(VENV)/bin/python -m pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+bench: install-dev
+	$(VENV)/bin/python bench/bench_eval.py
+	$(VENV)/bin/python bench/bench_stats.py
+	$(VENV)/bin/python bench/bench_compare.py
+	$(VENV)/bin/python bench/bench_haiku.py
+	$(VENV)/bin/python bench/bench_traces.py
+	$(VENV)/bin/python bench/bench_train.py
+
+clean:
+	rm -rf $(VENV) .assay build *.egg-info src/*.egg-info
