@@ -130,3 +130,22 @@ def test_every_verb_help_shows_an_example():
         out = subprocess.run([ASSAY, *verb, "--help"], capture_output=True, text=True,
                              check=True)
         assert "Example" in out.stdout and "assay " + verb[0] in out.stdout
+
+
+def test_ctrl_c_keeps_finished_completions_and_the_rerun_resumes(tmp_path):
+    write_items(tmp_path / "items.jsonl", 60)
+    with FakeOpenAIServer(latency_s=0.05) as srv:
+        proc = subprocess.Popen(eval_cmd(tmp_path, srv.base_url, "--concurrency", "2"),
+                                env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        deadline = time.time() + 60
+        while stored(tmp_path) < 10 and time.time() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        kept = stored(tmp_path)
+        assert proc.returncode == 130 and "rerun the same command to resume" in err
+        before = srv.stats.requests
+        subprocess.run(eval_cmd(tmp_path, srv.base_url), env=env(), check=True,
+                       capture_output=True)
+        assert srv.stats.requests - before == 60 - kept

@@ -31,25 +31,22 @@ for _name in _COMMAND_MODULES:
 def main() -> None:
     """Entry point: user errors print one clear line and exit 2; no traceback."""
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
     except AssayError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
+        rc = 130
+    except typer.TyperException as exc:  # usage errors (typer's ClickException)
+        if not hasattr(exc, "show"):
+            raise
+        exc.show()
+        sys.exit(getattr(exc, "exit_code", 2))
+    if rc == 130:  # click turns Ctrl-C into an exit code when not standalone
         typer.echo("interrupted: finished completions are kept in the store; rerun the same "
                    "command to resume", err=True)
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors arrive as ClickException
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
-        raise
+    if isinstance(rc, int) and rc:
+        sys.exit(rc)
 
 
 if __name__ == "__main__":  # pragma: no cover
