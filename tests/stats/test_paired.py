@@ -1,0 +1,133 @@
+"""mcnemar, noise_floor and min_detectable_difference against scipy, statsmodels, the published
+numbers and exact enumeration."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest
+from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+
+from assay.stats import McNemarResult, NoiseFloorResult, mcnemar, min_detectable_difference, noise_floor
+from assay.stats.paired import binomial_pvalue_half
+
+
+def _runs(both, b, c, neither):
+    """Paired outcomes with the given 2x2 cells (base passed & candidate passed, ...)."""
+    base = [True] * both + [True] * b + [False] * c + [False] * neither
+    cand = [True] * both + [False] * b + [True] * c + [False] * neither
+    return base, cand
+
+
+def test_published_13_lost_7_gained():
+    # lgtm-575: form 14% -> 8% on 100 items, 20 discordant (13 lost, 7 gained), p = 0.263
+    base, cand = _runs(1, 13, 7, 79)
+    r = mcnemar(base, cand)
+    assert isinstance(r, McNemarResult)
+    assert (r.n, r.b, r.c, r.n_discordant) == (100, 13, 7, 20)
+    assert round(r.pvalue, 3) == 0.263
+    assert (r.base_rate, r.candidate_rate) == (0.14, 0.08)
+    assert r.difference == pytest.approx(-0.06)
+    assert r.ci_low < -0.06 < r.ci_high and r.ci_high > 0  # not a detectable change
+
+
+def test_published_13_6():
+    r = mcnemar(*_runs(0, 13, 6, 10))
+    assert round(r.pvalue, 3) == 0.167
+
+
+@pytest.mark.parametrize("b,c", [(0, 0), (0, 1), (1, 0), (3, 3), (0, 10), (13, 7), (40, 61), (200, 260),
+                                 (1, 30), (500, 430)])
+def test_matches_binomtest_and_statsmodels(b, c):
+    r = mcnemar(*_runs(5, b, c, 4))
+    expected = binomtest(c, b + c, 0.5).pvalue if b + c else 1.0
+    assert r.pvalue == pytest.approx(expected, rel=1e-12, abs=1e-300)
+    table = [[5, b], [c, 4]]
+    assert r.pvalue == pytest.approx(sm_mcnemar(table, exact=True).pvalue, rel=1e-9)
+
+
+def test_exact_pvalue_everywhere_small_n():
+    for n in range(1, 41):
+        for k in range(n + 1):
+            assert binomial_pvalue_half(k, n) == pytest.approx(binomtest(k, n, 0.5).pvalue, rel=1e-12)
+
+
+def test_large_discordant_count():
+    assert binomial_pvalue_half(4_800, 10_000) == pytest.approx(binomtest(4_800, 10_000, 0.5).pvalue,
+                                                                 rel=1e-9)
+
+
+def test_symmetric_in_swap():
+    base, cand = _runs(10, 13, 7, 70)
+    r, s = mcnemar(base, cand), mcnemar(cand, base)
+    assert (s.b, s.c, s.pvalue) == (r.c, r.b, r.pvalue)
+    assert s.difference == -r.difference
+    assert s.ci_low == pytest.approx(-r.ci_high) and s.ci_high == pytest.approx(-r.ci_low)
+
+
+def _newcombe_reference(e, f, g, h, z=1.959963984540054):
+    """Newcombe (1998) method 10, written from the paper's formulas for theta = p1 - p2
+    with p1 = (e + f) / n, p2 = (e + g) / n."""
+    n = e + f + g + h
+
+    def wilson(x):
+        p = x / n
+        mid, half = 2 * n * p + z * z, z * math.sqrt(z * z + 4 * n * p * (1 - p))
+        return (mid - half) / (2 * (n + z * z)), (mid + half) / (2 * (n + z * z))
+
+    p1, p2 = (e + f) / n, (e + g) / n
+    l1, u1 = wilson(e + f)
+    l2, u2 = wilson(e + g)
+    den = (e + f) * (g + h) * (e + g) * (f + h)
+    phi = (e * h - f * g) / math.sqrt(den) if den else 0.0
+    theta = p1 - p2
+    dl = math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    eu = math.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
+    return theta - dl, theta + eu
+
+
+@pytest.mark.parametrize("cells", [(1, 13, 7, 79), (12, 9, 2, 21), (40, 5, 15, 40), (0, 3, 0, 0),
+                                   (50, 0, 0, 50), (8, 2, 3, 0)])
+def test_interval_is_newcombe_method_10(cells):
+    # our difference is candidate - base = p2 - p1 = -theta, so the interval is (-U, -L)
+    low, high = _newcombe_reference(*cells)
+    r = mcnemar(*_runs(*cells))
+    assert r.ci_low == pytest.approx(-high, abs=1e-12)
+    assert r.ci_high == pytest.approx(-low, abs=1e-12)
+    assert r.ci_low <= r.difference <= r.ci_high
+
+
+def test_interval_widens_with_confidence():
+    base, cand = _runs(12, 9, 2, 21)
+    narrow, wide = mcnemar(base, cand, confidence_level=0.9), mcnemar(base, cand, confidence_level=0.99)
+    assert wide.ci_low < narrow.ci_low <= narrow.difference <= narrow.ci_high < wide.ci_high
+
+
+def test_interval_coverage_by_simulation():
+    # the 95% interval should cover the true difference in roughly 95% of samples
+    rng = np.random.default_rng(0)
+    probs = [0.5, 0.1, 0.2, 0.2]  # both, b, c, neither: true difference 0.1
+    hits = 0
+    for cells in rng.multinomial(80, probs, size=400):
+        r = mcnemar(*_runs(*cells))
+        hits += r.ci_low <= 0.1 <= r.ci_high
+    assert 0.91 <= hits / 400 <= 0.99
+
+
+def test_accepts_numpy_and_ints():
+    r = mcnemar(np.array([1, 0, 1]), [True, True, False])
+    assert (r.b, r.c) == (1, 1)
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda: mcnemar([True], [True, False]), "base and candidate"),
+    (lambda: mcnemar([], []), "base"),
+    (lambda: mcnemar([True, None], [True, True]), r"base\[1\]"),
+    (lambda: mcnemar([True], [0.5]), r"candidate\[0\]"),
+    (lambda: mcnemar([True], ["yes"]), r"candidate\[0\]"),
+    (lambda: mcnemar([True], [True], confidence_level=1.5), "confidence_level"),
+    (lambda: mcnemar(True, [True]), "base"),
+])
+def test_bad_input_names_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
