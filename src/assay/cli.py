@@ -22,7 +22,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_COMMAND_MODULES = ("eval", "compare", "traces", "train", "demo")
+_COMMAND_MODULES = ("eval", "compare", "traces", "train", "demo", "data")
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"assay.commands.{_name}").register(app)
