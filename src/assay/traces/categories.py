@@ -1,0 +1,163 @@
+"""Error categories for diagnostics: nine built-in ones, plus patterns a user adds from a file.
+
+A diagnostic gets exactly one category: user corrections are ``user_feedback``; otherwise the first
+rule whose regular expression matches its text (or its command) wins, user rules before built-in
+ones, in the order of ``_BUILTIN`` (specific before generic: a missing module shown as
+a stack trace is ``missing_file_or_command``). A tool error nothing matches is
+``other_marked_error``; a non-zero exit that nothing matches is ``command_error``.
+
+A patterns file (YAML or JSON) maps a category to its patterns, optionally with a score weight::
+
+    test_or_assertion: ["vitest .* FAIL"]          # extra patterns for a built-in category
+    network:                                        # a new category with its own weight
+      weight: 2.5
+      patterns: ["ETIMEDOUT", "ECONNRESET", "getaddrinfo"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..errors import InputError
+from .episodes import Diagnostic
+
+__all__ = ["CATEGORIES", "Classifier", "Rule", "default_classifier", "load_patterns"]
+
+CATEGORIES = (
+    "build_lint_compile", "command_error", "missing_file_or_command", "other_marked_error",
+    "permission_auth", "runtime_exception", "test_or_assertion", "tool_schema_validation",
+    "user_feedback",
+)
+
+_BUILTIN: tuple[tuple[str, str], ...] = (
+    ("tool_schema_validation",
+     r"Validation failed for tool|Tool \S+ not found|invalid (tool )?arguments|"
+     r"must have required property|Expected .{1,40}, received|schema validation"),
+    ("permission_auth",
+     r"permission denied|\bEACCES\b|\bEPERM\b|operation not permitted|\b(401|403)\b.{0,40}"
+     r"(unauthori[sz]ed|forbidden)|unauthori[sz]ed|forbidden|authentication (failed|required)|"
+     r"\bENEEDAUTH\b|\bE401\b|\bE403\b|not logged in|invalid (api )?key|access denied"),
+    ("test_or_assertion",
+     r"AssertionError|assert(ion)? failed|\bassert\b.*(==|!=)|Tests? failed|\d+ (failed|failing)\b|"
+     r"^\s*not ok \d|^# fail\s+[1-9]|FAILED .*::|\bFAIL\b\s+\S|✖ .*test|expect\(.*\)\.to|"
+     r"Expected:.*\n\s*Received:"),
+    ("build_lint_compile",
+     r"error TS\d{3,5}|\berror\[E\d{4}\]|\bcompil(e|ation) (error|failed)|SyntaxError|"
+     r"\blint(ing|er)? (error|failed)|\bbiome (check|lint)|\beslint\b|\bruff\b|\bmypy\b|\btsc\b|"
+     r"\btsgo\b|make: \*\*\*|Found \d+ errors?|cannot find name|is not assignable to|"
+     r"IndentationError|build failed|error: could not compile"),
+    ("missing_file_or_command",
+     r"No such file or directory|\bENOENT\b|command not found|not found: |"
+     r"Cannot find module|ModuleNotFoundError|No module named|is not recognized as|"
+     r"does not exist|cannot access|no such file"),
+    ("runtime_exception",
+     r"Traceback \(most recent call last\)|^\s+at .+\(.+:\d+:\d+\)|\b(Type|Reference|Range|"
+     r"Key|Value|Attribute|Index|Name|Runtime|ZeroDivision)Error\b|\w+Exception\b|panic:|"
+     r"Segmentation fault|Uncaught|node:internal|core dumped"),
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One category rule: a compiled pattern, searched in the diagnostic's text and command."""
+
+    category: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """Ordered rules, plus the score weights of any categories the user added."""
+
+    rules: tuple[Rule, ...]
+    extra_weights: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def classify(self, diag: Diagnostic) -> str:
+        if diag.kind == "user_feedback":
+            return "user_feedback"
+        haystack = diag.text if not diag.command else f"{diag.command}\n{diag.text}"
+        for rule in self.rules:
+            if rule.pattern.search(haystack):
+                return rule.category
+        if diag.exit_code:
+            return "command_error"
+        return "other_marked_error"
+
+    def label(self, diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
+        return tuple(dataclasses.replace(d, category=self.classify(d)) for d in diagnostics)
+
+    def with_rules(self, rules: Iterable[Rule], weights: dict[str, float]) -> "Classifier":
+        """A classifier whose ``rules`` come before these (user patterns win)."""
+        return Classifier(tuple(rules) + self.rules, {**self.extra_weights, **weights})
+
+
+def default_classifier() -> Classifier:
+    return Classifier(tuple(Rule(c, re.compile(p, re.I | re.M)) for c, p in _BUILTIN))
+
+
+def _compile(path: str, category: str, patterns: Any) -> list[Rule]:
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise InputError("patterns must be a list of regular expressions", file=path,
+                         field=category, value=patterns, fix="write e.g. [\"ETIMEDOUT\"]")
+    rules = []
+    for p in patterns:
+        try:
+            rules.append(Rule(category, re.compile(p, re.I | re.M)))
+        except re.error as exc:
+            raise InputError(f"invalid regular expression ({exc})", file=path, field=category,
+                             value=p, fix="escape special characters with a backslash") from exc
+    return rules
+
+
+def _parse_entry(path: str, category: str, spec: Any) -> tuple[list[Rule], float | None]:
+    if not isinstance(spec, dict):
+        return _compile(path, category, spec), None
+    weight = spec.get("weight")
+    if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))
+                               or weight < 0):
+        raise InputError("weight must be a number >= 0", file=path, field=f"{category}.weight",
+                         value=weight, fix="write e.g. weight: 2.5")
+    return _compile(path, category, spec.get("patterns", [])), weight
+
+
+def load_patterns(path: str | Path, base: Classifier | None = None) -> Classifier:
+    """``base`` (default: the built-in rules) extended by the patterns in a YAML or JSON file."""
+    path = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read patterns file ({exc.strerror})", file=path) from exc
+    data = _load_mapping(path, text)
+    rules: list[Rule] = []
+    weights: dict[str, float] = {}
+    for category, spec in data.items():
+        new_rules, weight = _parse_entry(path, str(category), spec)
+        rules += new_rules
+        if weight is not None:
+            weights[str(category)] = float(weight)
+    return (base or default_classifier()).with_rules(rules, weights)
+
+
+def _load_mapping(path: str, text: str) -> dict[str, Any]:
+    try:
+        if path.endswith(".json"):
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except (json.JSONDecodeError, ValueError, Exception) as exc:  # yaml.YAMLError is an Exception
+        raise InputError(f"not valid YAML/JSON ({str(exc).splitlines()[0]})", file=path,
+                         fix="write a mapping: category -> list of patterns") from exc
+    if not isinstance(data, dict):
+        raise InputError("the patterns file must hold a mapping", file=path,
+                         value=type(data).__name__,
+                         fix="write a mapping: category -> list of patterns")
+    return data
