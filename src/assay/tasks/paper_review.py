@@ -285,11 +285,11 @@ def _calibrated_rows(records: Sequence[Record]) -> list[Record]:
 
 def calibration_of(records: Sequence[Record], n_bins: int = 10):
     """CalibrationResult of P(ACCEPTANCE) against the venue's decision, or None without logprobs."""
-    from ..stats import calibration
-
     rows = _calibrated_rows(records)
     if not rows:
         return None
+    from ..stats import calibration
+
     return calibration([r["scores"]["p_accept"] for r in rows],
                        [r["scores"]["gold"] == ACCEPT for r in rows], n_bins=n_bins)
 
