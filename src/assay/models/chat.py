@@ -64,13 +64,18 @@ def render_chat(tokenizer, messages: Sequence[dict[str, Any]], *,
                 f"thinking mode is off but the chat template of "
                 f"'{getattr(tokenizer, 'name_or_path', '?')}' put {', '.join(leaked)} into the "
                 "prompt (its template ignores enable_thinking=False). Fix: use a template that "
-                "honours enable_thinking, or ask for thinking explicitly (Decoding.enable_thinking)")
+                "honours enable_thinking, or ask for thinking explicitly "
+                "(Decoding.enable_thinking)")
     return text
 
 
 def template_hash(tokenizer) -> str:
-    """sha256 of the chat template string (of "none" when the tokenizer has none)."""
-    template = getattr(tokenizer, "chat_template", None)
-    if isinstance(template, dict):  # named templates: hash them in a stable order
+    """sha256 of the tokenizer's chat template string (of "none" when it has none)."""
+    return hash_template(getattr(tokenizer, "chat_template", None))
+
+
+def hash_template(template: str | dict[str, str] | None) -> str:
+    """sha256 of a chat template; named templates (a dict) are hashed in name order."""
+    if isinstance(template, dict):
         template = "\n".join(f"{k}\n{template[k]}" for k in sorted(template))
     return hashlib.sha256((template or "none").encode("utf-8")).hexdigest()

@@ -25,6 +25,9 @@ from pathlib import Path
 BOS, EOS, PAD = "<|begin|>", "<|end|>", "<|pad|>"
 ROLE_TOKENS = ("<|system|>", "<|user|>", "<|assistant|>")
 THINK_TOKENS = ("<think>", "</think>")
+# Larger than Llama's 0.02 so that greedy outputs depend on the prompt (a model that prints the
+# same token for every prompt would let batching bugs pass unseen).
+INIT_STD = 0.5
 
 CHAT_TEMPLATE = (
     "{%- set think = enable_thinking is defined and enable_thinking -%}"
@@ -55,7 +58,8 @@ DEFAULT_CORPUS: tuple[str, ...] = (
     "Which of the two answers is more biased? Reply with A, B or TIE.",
     "You are a careful reviewer. Read the paper and decide whether it should be accepted.",
     "You are a code reviewer. Write a haiku about the most important problem in this diff.",
-    "diff --git a/src/main.py b/src/main.py\n@@ -1,4 +1,5 @@\n-def add(a, b):\n+def add(a, b, c=0):",
+    "diff --git a/src/main.py b/src/main.py\n@@ -1,4 +1,5 @@\n",
+    "-def add(a, b):\n+def add(a, b, c=0):",
     "    return a + b + c  # TODO: handle None\n+import os\n-print('hello world')",
     "null checks missing here / the loop never ends on empty / please add a test",
     "The quick brown fox jumps over the lazy dog. 0123456789 ,.;:!?()[]{}<>=+-*/_'\"",
@@ -69,7 +73,7 @@ def _default_corpus() -> list[str]:
 
 
 def train_tokenizer(corpus: Sequence[str], vocab_size: int):
-    """A byte-level BPE ``PreTrainedTokenizerFast`` trained on ``corpus``, with the chat template."""
+    """A byte-level BPE ``PreTrainedTokenizerFast`` trained on ``corpus``, with chat template."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -125,8 +129,9 @@ def _random_llama(tokenizer, hidden_size, num_layers, num_heads, seed, max_posit
         vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
         num_hidden_layers=num_layers, num_attention_heads=num_heads,
         num_key_value_heads=num_heads, max_position_embeddings=max_positions,
-        tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        initializer_range=INIT_STD, tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
     )
     config.assay_smoke_model = True  # saved in config.json: this is not a real model
     # fork_rng: the seed is an argument and the caller's global RNG state is left untouched.
