@@ -332,6 +332,9 @@ def _details(records: Sequence[Record]) -> dict[str, Any]:
                                       len(parsed), MIN_SLICE_N)
         if warning:
             out["warnings"].append(warning)
+        if parsed and math.isnan(out["kappa_ci"][name]["kappa"]):
+            out["warnings"].append(f"kappa is undefined for '{name}' (n={len(parsed)}): the "
+                                   "judge and the humans used one and the same label throughout")
     for s in slice_values(rows, "slice"):
         out["slices"][s] = {"n": len(in_slice(rows, "slice", s)),
                             "n_parsed": len(_parsed_rows(records, s))}
