@@ -146,7 +146,7 @@ class _Builder:
         self.draft: _Draft | None = None
 
     def feed(self, entry: Entry) -> Episode | None:
-        if self.draft is not None:
+        if self.draft is not None and entry.role != "user":
             self.draft.last_line = entry.line
         if entry.type in ("compaction", "branch_summary"):
             self._summary(entry)
@@ -173,11 +173,13 @@ class _Builder:
     def _user(self, entry: Entry) -> Episode | None:
         text = message_text(entry.message.get("content")).strip()
         if self.draft is not None and _CONTINUATION.match(text):
+            self.draft.last_line = entry.line
             return None
         done = None
         if self.draft is not None:
-            if is_correction(text):
+            if is_correction(text):  # the correction belongs to the episode it corrects
                 self._add(entry, "user_feedback", text)
+                self.draft.last_line = entry.line
             done = self.draft.finish(self.file)
         self.calls.clear()
         self.draft = _Draft(clip(text, self.config.capture_chars), entry,

@@ -82,8 +82,8 @@ def score_episode(episode: Episode, config: ScoreConfig | None = None) -> Episod
         return EpisodeScore(0.0, False, {}, f"prompt under {config.min_prompt_words} words")
     if not episode.diagnostics:
         return EpisodeScore(0.0, False, {}, "no diagnostics")
-    parts = {"prompt": min(len(episode.prompt.split()) * config.prompt_per_word,
-                           config.prompt_cap)}
+    parts = {"prompt": round(min(len(episode.prompt.split()) * config.prompt_per_word,
+                                 config.prompt_cap), 4)}
     for category, n in sorted(Counter(d.category for d in episode.diagnostics).items()):
         bonus = min((n - 1) * config.repeat_bonus, config.repeat_cap)
         parts[category] = config.weight(category) + bonus
