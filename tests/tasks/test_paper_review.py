@@ -337,3 +337,17 @@ def test_peerread_fixture_evaluates_end_to_end(tmp_path):
     assert set(run.metrics["details"]["rev"]["venues"]) == {"iclr_2017", "arxiv.cs.lg_2007-2017"}
     assert "f1/iclr_2017" in m and m["mean_latency_s"] > 0
     assert run.metrics["baselines"]["rev"]["f1"]["name"] == "always accept"
+
+
+def test_bundled_examples_load_and_their_reviews_pass_the_check():
+    task = PaperReview()
+    folder = Path(__file__).resolve().parents[2] / "examples" / "paper-review"
+    train, test = task.load(folder / "train.jsonl"), task.load(folder / "test.jsonl")
+    assert len(train.items) == 24 and len(test.items) == 16
+    assert not {i["id"] for i in train.items} & {i["id"] for i in test.items}
+    for item in train.items:
+        result = task.check(item, item["review"])
+        assert result.ok, (item["id"], result.feedback)
+        user = task.render(item)[1]["content"]
+        assert "Strengths" not in user and item["review"][-38:] not in user
+    assert {i["decision"] for i in test.items} == {"accept", "reject"}
