@@ -68,7 +68,6 @@ def test_greedy_is_deterministic_and_batching_does_not_change_it(tiny_model, bas
             assert c.truncated and c.completion_tokens == 12
         else:  # ended by <|end|>, which counts as a generated token but is not in the text
             assert c.finish_reason == "stop" and not c.truncated and c.completion_tokens <= 12
-    assert {c.finish_reason for c in batched.values()} == {"stop", "length"}
 
 
 def test_prompt_token_count_matches_the_rendered_template(base_backend, tiny_tokenizer):
@@ -77,6 +76,26 @@ def test_prompt_token_count_matches_the_rendered_template(base_backend, tiny_tok
     got = _run(base_backend, _requests(prompts=["hello"]))["k0"]
     text = render_chat(tiny_tokenizer, [{"role": "user", "content": "hello"}])
     assert got.prompt_tokens == len(tiny_tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def test_stop_token_ends_generation_with_finish_reason_stop(tiny_model):
+    import torch
+
+    from assay.models.chat import render_chat
+
+    backend = make_backend(parse_spec(f"hf:{tiny_model}"), batch_size=2)
+    model, tok = backend.load()
+    ids = tok(render_chat(tok, [{"role": "user", "content": "hello"}]), return_tensors="pt",
+              add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        first = int(model(ids).logits[0, -1].argmax())
+    # Declare the model's first greedy token a stop token (as Llama 3 declares two): generation
+    # must end right there, the stop token counted but not shown.
+    model.generation_config.eos_token_id = [tok.eos_token_id, first]
+    got = _run(backend, _requests(Decoding(max_tokens=5), ["hello", "x"]))
+    assert (got["k0"].text, got["k0"].finish_reason, got["k0"].completion_tokens) == \
+        ("", "stop", 1)
+    assert not got["k0"].truncated
 
 
 def test_cut_at_stop():
