@@ -30,10 +30,13 @@ _FILE = re.compile(rf"(?<![\w@-])(?:[\w.@-]+/)*([\w@-][\w.@-]*\.(?:{_EXT}))(?![\
 _COMMAND = re.compile(r"(?:\b(?:bash|ran)) `([^`\n]+)`")
 _IDENT = re.compile(r"\b(?:[A-Z][A-Za-z]*(?:Error|Exception)|TS\d{4}|E[A-Z]{3,}|error\[E\d{4}\])\b")
 _LABEL = re.compile(r"^\[[\w-]+\] .*$", re.M)
-_ERRORISH = re.compile(r"error|fail|cannot|could not|not found|denied|invalid|exited|missing",
-                       re.I)
+_ERRORISH = re.compile(r"error|fail|cannot|could not|not found|no such|not exist|denied|invalid|"
+                       r"exited|missing|exception|traceback|refused|timed out|abort", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z_]{3,}")
-_SKIP_PROGRAMS = {"cd", "sudo", "env", "time", "npx"}
+_SKIP_PROGRAMS = {"sudo", "env", "time", "npx", "uvx"}
+_SKIP_SEGMENTS = {"cd", "export", "source", "set", "pushd", "popd"}
+_SUBCOMMAND_PROGRAMS = {"npm", "yarn", "pnpm", "bun", "git", "cargo", "go", "pip", "uv", "poetry",
+                        "docker", "kubectl", "make", "gh", "dotnet", "mvn", "gradle"}
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,17 @@ def _unique(items, limit: int) -> tuple:
 
 
 def _command_anchor(command: str) -> str:
+    """The program of the first real segment, plus its subcommand (``npm run check``)."""
     for segment in re.split(r"&&|\|\||;|\|", command):
-        words = [w for w in segment.split() if not w.startswith("-")]
+        words = segment.split()
         while words and words[0] in _SKIP_PROGRAMS:
             words = words[1:]
-        if words:
-            return " ".join(words[:3]).lower()
+        if not words or words[0] in _SKIP_SEGMENTS:
+            continue
+        anchor = [words[0]]
+        if words[0] in _SUBCOMMAND_PROGRAMS:
+            anchor += [w for w in words[1:3] if re.fullmatch(r"[a-z][a-z:_-]*", w)][:2]
+        return " ".join(anchor).lower()
     return ""
 
 
