@@ -1,0 +1,426 @@
+"""Task haiku-review: a diff in, a 5-7-5 code-review haiku out, judged on form, relevance and
+category, each against its floor.
+
+- **Form**: the three lines count 5, 7 and 5 syllables under some listed pronunciation
+  (``assay.text.haiku_form``); per-line counts and the tokens counted without the dictionary are
+  kept as evidence. ``check`` returns the same verdict with feedback a teacher can act on.
+- **Relevance**: cosine similarity (all-MiniLM-L6-v2, L2-normalised, cached on disk) of the haiku
+  and the item's human comment, which the model never sees. Its floor is the shuffle floor: the
+  mean similarity of each haiku to the *other* items' comments (the off-diagonal mean of the
+  N x N matrix), stored per item so that it is resampled with the items. A parse failure scores
+  0 on both: no haiku, no relevance.
+- **Category**: a nearest-centroid classifier over MiniLM embeddings, fitted on the human
+  comments of the train split (``--task-option train=train.jsonl``), labels the haiku; macro-F1
+  over the four classes against the majority baseline, and the same classifier on the held-out
+  human comments as the ceiling (in details). An LLM-judge classifier through a model spec is a
+  follow-up, not built yet.
+
+Task options (``--task-option KEY=VALUE``): ``train`` (JSONL of items with ``comment`` and
+``category``), ``store`` (folder of the embedding cache, default ``.assay``), ``diff_tokens``
+(approximate token budget of the diff in the prompt), ``batch_size`` (embedding batch).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..dataset import Field, load_items
+from ..text.haiku import TARGETS, haiku_form
+from ._protocol import ORIGINAL, Check, Messages, Metric, Output, Record, Task, Unparsed, greedy
+
+CATEGORIES = ("refactoring", "discussion", "functional", "documentation")
+CHARS_PER_TOKEN = 4
+DEFAULT_DIFF_TOKENS = 1500
+
+SYSTEM_PROMPT = (
+    "You are a senior code reviewer who writes every review as a haiku. Read the diff, find the "
+    "single most important issue in it, and write a code-review haiku about that issue.\n\n"
+    "Rules:\n"
+    "- exactly three lines, of 5, 7 and 5 syllables;\n"
+    "- name at most one identifier, in backticks;\n"
+    "- no title, no numbering, no explanation: write only the three lines."
+)
+
+# ---- parsing --------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
+_LEAD = re.compile(r"^\s*(?:>\s*)*(?:[-*+\u2022]\s+|\(?\d{1,2}[.):]\s*|line\s*\d\s*[:.)-]\s*)?",
+                   re.IGNORECASE)
+_QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
+
+
+def _clean_line(line: str) -> str:
+    line = _LEAD.sub("", line).strip()
+    if len(line) > 4 and line[:2] == line[-2:] and line[:2] in ("**", "__"):
+        line = line[2:-2].strip()
+    elif len(line) > 2 and line[0] == line[-1] and line[0] in "*_":
+        line = line[1:-1].strip()
+    if len(line) > 1 and line[0] in _QUOTES and line[-1] in _QUOTES:
+        line = line[1:-1].strip()
+    return line.strip(_QUOTES + " ") if line.count('"') == 1 else line
+
+
+def _is_intro(line: str) -> bool:
+    """A title or lead-in line: a markdown heading, a bold-only line, or one ending in ':'."""
+    s = line.strip()
+    return (s.startswith("#") or s.endswith(":") or bool(re.fullmatch(r"\*\*[^*]+\*\*:?", s))
+            or bool(re.match(r"(?i)^(here'?s|here is|title\b|haiku\b)", s)))
+
+
+def _blocks(text: str) -> list[list[str]]:
+    """Paragraphs (separated by blank lines) of non-empty lines, intro lines removed."""
+    out: list[list[str]] = []
+    for para in re.split(r"\n\s*\n", text):
+        lines = [ln for ln in para.splitlines() if ln.strip() and not _is_intro(ln)]
+        lines = [c for c in (_clean_line(ln) for ln in lines) if c]
+        if lines:
+            out.append(lines)
+    return out
+
+
+def _split_slashes(lines: list[str]) -> list[str]:
+    """A one-line haiku written 'a / b / c'."""
+    if len(lines) == 1 and lines[0].count(" / ") == 2:
+        return [p.strip() for p in lines[0].split(" / ")]
+    return lines
+
+
+def parse_haiku(text: str) -> list[str] | Unparsed:
+    """The three lines of a haiku out of whatever wraps them, or Unparsed with the reason."""
+    if not text or not text.strip():
+        return Unparsed("empty output")
+    body = _THINK.sub("", text)
+    fenced = [f for f in _FENCE.findall(body) if f.strip()]
+    candidates = _blocks(fenced[0]) if fenced else []
+    if not any(len(b) == 3 for b in candidates):
+        candidates = _blocks(_FENCE.sub(lambda m: m.group(1), body))
+    candidates = [_split_slashes(b) for b in candidates]
+    for block in candidates:
+        if len(block) == 3:
+            return block
+    singles = [b[0] for b in candidates if len(b) == 1]
+    if len(singles) == 3 and len(candidates) == 3:  # lines separated by blank lines
+        return singles
+    found = len(candidates[0]) if candidates else 0
+    return Unparsed(f"found {found} line{'s' if found != 1 else ''}, a haiku needs 3")
+
+
+# ---- the diff in the prompt ------------------------------------------------------------------
+
+def approx_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+def cut_diff(diff: str, budget: int) -> tuple[str, bool]:
+    """The diff's first whole lines within about ``budget`` tokens, and whether it was cut."""
+    if approx_tokens(diff) <= budget:
+        return diff, False
+    limit = budget * CHARS_PER_TOKEN
+    head = diff[:limit]
+    newline = head.rfind("\n")
+    return (head[:newline] if newline > limit // 2 else head), True
+
+
+# ---- the task -------------------------------------------------------------------------------
+
+class HaikuReview(Task):
+    name = "haiku-review"
+    description = "a diff in, a 5-7-5 code-review haiku out: form, relevance, category"
+    schema = (Field("id", (str, int)), Field("diff", (str,)),
+              Field("comment", (str,), nonempty=True),
+              Field("category", (str,), required=False, choices=CATEGORIES))
+    max_tokens = 128
+
+    def __init__(self, train: str | None = None, store: str = ".assay",
+                 diff_tokens: int = DEFAULT_DIFF_TOKENS, batch_size: int = 32):
+        if not isinstance(diff_tokens, int) or diff_tokens < 1:
+            raise ValueError(f"diff_tokens must be a positive int, got {diff_tokens!r}")
+        self.train_path = train
+        self.store = store
+        self.diff_tokens = diff_tokens
+        self.batch_size = batch_size
+        self._embedder = None
+        self._classifier = None
+
+    # prompt and parse
+
+    def render(self, item: dict, pass_: str = ORIGINAL) -> Messages:
+        diff, cut = cut_diff(item.get("diff") or "", self.diff_tokens)
+        if not diff.strip():
+            body = "The diff is empty."
+        else:
+            note = (f"\n(The diff was cut to about {self.diff_tokens} tokens.)" if cut else "")
+            body = f"Review this diff:\n\n```diff\n{diff}\n```{note}"
+        return [{"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": body}]
+
+    def parse(self, text: str) -> list[str] | Unparsed:
+        return parse_haiku(text)
+
+    # scoring
+
+    def embedder(self):
+        if self._embedder is None:
+            from ..embed import EmbedConfig, Embedder
+
+            self._embedder = Embedder(EmbedConfig(store_dir=self.store,
+                                                  batch_size=self.batch_size))
+        return self._embedder
+
+    def classifier(self):
+        """The nearest-centroid category classifier, fitted once on the train split."""
+        if self._classifier is None and self.train_path:
+            ds = load_items(self.train_path, self.schema)
+            rows = [i for i in ds.items if i.get("category")]
+            self._classifier = CentroidClassifier.fit(
+                self.embedder().embed([i["comment"] for i in rows]),
+                [i["category"] for i in rows], CATEGORIES)
+        return self._classifier
+
+    def score(self, item: dict, parsed: Any, output: Output) -> dict[str, Any]:
+        return self.score_batch([item], [parsed], [output])[0]
+
+    def score_batch(self, items: Sequence[dict], parsed: Sequence[Any],
+                    outputs: Sequence[Output]) -> list[dict[str, Any]]:
+        scores = [_form_scores(i, p, self.diff_tokens) for i, p in zip(items, parsed)]
+        haiku = ["\n".join(p) if isinstance(p, list) else None for p in parsed]
+        comments = [i["comment"] for i in items]
+        emb = self.embedder()
+        comment_vecs = emb.embed(comments)
+        haiku_vecs = _embed_present(emb, haiku, comment_vecs.shape[1])
+        groups = _groups(outputs)
+        for idx in groups.values():
+            _relevance(scores, idx, haiku_vecs, comment_vecs)
+        self._categorise(scores, haiku_vecs, comment_vecs, haiku)
+        return scores
+
+    def _categorise(self, scores, haiku_vecs, comment_vecs, haiku) -> None:
+        clf = self.classifier()
+        if clf is None:
+            return
+        predicted = clf.predict(haiku_vecs)
+        ceiling = clf.predict(comment_vecs)
+        for s, h, p, c in zip(scores, haiku, predicted, ceiling):
+            s["category_predicted"] = p if h is not None else None
+            s["category_correct"] = h is not None and p == s["category"]
+            s["comment_category_predicted"] = c
+
+    # metrics
+
+    def metrics(self, records: Sequence[Record]) -> list[Metric]:
+        out = [
+            Metric("form_rate", _form_rate, test="mcnemar", outcome="form_ok",
+                   description="share of valid 5-7-5 haiku (a parse failure is not valid)"),
+            Metric("relevance", _relevance_mean, test="bootstrap", outcome="relevance",
+                   baseline=_floor_mean, baseline_name="shuffle floor",
+                   description="mean cosine similarity of each haiku to its own human comment "
+                               "(MiniLM); 0 for a parse failure"),
+            Metric("relevance_gap", _relevance_gap, test="bootstrap",
+                   description="relevance minus the shuffle floor (off-diagonal mean)"),
+            Metric("relevance_parsed", _relevance_parsed,
+                   description="relevance over the parsed haiku only"),
+        ]
+        if any("category_correct" in (r.get("scores") or {}) for r in greedy(records)):
+            out.append(Metric("category_macro_f1", _category_f1, test="bootstrap",
+                              baseline=_majority_f1, baseline_name="majority label",
+                              description="4-class macro-F1 of the haiku's predicted category"))
+        return out
+
+    def details(self, records: Sequence[Record]) -> dict[str, Any]:
+        return _details(records, bool(self.train_path))
+
+    def check(self, item: dict, text: str) -> Check:
+        """Three lines, 5-7-5 under some reading, at most one identifier in backticks."""
+        parsed = parse_haiku(text)
+        if isinstance(parsed, Unparsed):
+            return Check(False, parsed.reason)
+        form = haiku_form(parsed)
+        problems = [form.feedback()] if not form.ok else []
+        ticks = _backticked(parsed)
+        if len(ticks) > 1:
+            problems.append(f"use at most one identifier in backticks (found {len(ticks)}: "
+                            f"{', '.join(ticks)})")
+        evidence = {"syllables": form.counts, "low_confidence": form.low_confidence}
+        return Check(not problems, "; ".join(problems), evidence)
+
+
+# ---- scoring helpers ------------------------------------------------------------------------
+
+def _backticked(lines: Sequence[str]) -> list[str]:
+    return re.findall(r"`([^`]+)`", "\n".join(lines))
+
+
+def _form_scores(item: dict, parsed: Any, diff_tokens: int) -> dict[str, Any]:
+    diff = item.get("diff") or ""
+    s: dict[str, Any] = {"category": item.get("category"),
+                         "diff_tokens": approx_tokens(diff),
+                         "diff_truncated": approx_tokens(diff) > diff_tokens,
+                         "diff_empty": not diff.strip()}
+    if isinstance(parsed, Unparsed) or parsed is None:
+        return s | {"form_ok": False, "syllables": None, "syllable_options": None,
+                    "low_confidence": [], "backticked": 0}
+    form = haiku_form(parsed)
+    return s | {"form_ok": form.ok, "syllables": form.counts,
+                "syllable_options": [list(line.count.possible) for line in form.lines],
+                "low_confidence": form.low_confidence, "backticked": len(_backticked(parsed)),
+                "form_feedback": form.feedback()}
+
+
+def _embed_present(emb, texts: Sequence[str | None], dim: int) -> np.ndarray:
+    """Embeddings of the texts, a zero row where there is none (a parse failure)."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    present = [i for i, t in enumerate(texts) if t is not None]
+    if present:
+        out[present] = emb.embed([texts[i] for i in present])
+    return out
+
+
+def _groups(outputs: Sequence[Output]) -> dict[tuple, list[int]]:
+    """Indexes of each (pass, sample): one model's run over the items, for the shuffle floor."""
+    groups: dict[tuple, list[int]] = {}
+    for i, o in enumerate(outputs):
+        groups.setdefault((o.pass_, o.sample), []).append(i)
+    return groups
+
+
+def _relevance(scores: list[dict], idx: list[int], haiku: np.ndarray,
+               comments: np.ndarray) -> None:
+    """Per item: similarity to its own comment, and mean similarity to the others' comments."""
+    sim = haiku[idx].astype(np.float64) @ comments[idx].astype(np.float64).T
+    n = len(idx)
+    off = (sim.sum(axis=1) - np.diag(sim)) / (n - 1) if n > 1 else [None] * n
+    for row, i in enumerate(idx):
+        scores[i]["relevance"] = float(sim[row, row])
+        scores[i]["relevance_floor"] = None if off[row] is None else float(off[row])
+
+
+class CentroidClassifier:
+    """Nearest centroid (cosine) over L2-normalised embeddings."""
+
+    def __init__(self, centroids: np.ndarray, labels: Sequence[str]):
+        self.centroids, self.labels = centroids, list(labels)
+
+    @classmethod
+    def fit(cls, vectors: np.ndarray, y: Sequence[str], labels: Sequence[str]):
+        missing = [lab for lab in labels if lab not in set(y)]
+        if missing:
+            raise ValueError(f"y has no examples of {missing}; the train split needs every "
+                             f"category of {list(labels)}")
+        rows = []
+        for lab in labels:
+            c = vectors[[i for i, v in enumerate(y) if v == lab]].mean(axis=0)
+            rows.append(c / (np.linalg.norm(c) or 1.0))
+        return cls(np.stack(rows), labels)
+
+    def predict(self, vectors: np.ndarray) -> list[str]:
+        return [self.labels[int(k)] for k in np.argmax(vectors @ self.centroids.T, axis=1)]
+
+
+# ---- metric functions: one model's records in, a float out (nan when undefined) -----------
+
+def _rows(records: Sequence[Record]) -> list[Record]:
+    return [r for r in greedy(records) if r.get("scores")]
+
+
+def _mean(values: Sequence[float | None]) -> float:
+    vals = [float(v) for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else math.nan
+
+
+def _form_rate(records):
+    return _mean([bool(r["scores"].get("form_ok")) for r in _rows(records)])
+
+
+def _relevance_mean(records):
+    return _mean([r["scores"].get("relevance") for r in _rows(records)])
+
+
+def _floor_mean(records):
+    return _mean([r["scores"].get("relevance_floor") for r in _rows(records)])
+
+
+def _relevance_gap(records):
+    return _relevance_mean(records) - _floor_mean(records)
+
+
+def _relevance_parsed(records):
+    return _mean([r["scores"].get("relevance") for r in _rows(records)
+                  if r.get("parse_error") is None])
+
+
+def _labelled(records):
+    return [r for r in _rows(records) if r["scores"].get("category") in CATEGORIES]
+
+
+def _category_f1(records):
+    from ..stats import macro_f1
+
+    rows = _labelled(records)
+    if not rows:
+        return math.nan
+    return macro_f1([r["scores"]["category"] for r in rows],
+                    [r["scores"].get("category_predicted") for r in rows], labels=CATEGORIES)
+
+
+def _majority_f1(records):
+    from ..stats import majority_baseline
+
+    rows = _labelled(records)
+    if not rows:
+        return math.nan
+    return majority_baseline([r["scores"]["category"] for r in rows], labels=CATEGORIES).macro_f1
+
+
+def _ceiling_f1(records):
+    from ..stats import macro_f1
+
+    rows = [r for r in _labelled(records) if r["scores"].get("comment_category_predicted")]
+    if not rows:
+        return math.nan
+    return macro_f1([r["scores"]["category"] for r in rows],
+                    [r["scores"]["comment_category_predicted"] for r in rows], labels=CATEGORIES)
+
+
+def _details(records: Sequence[Record], has_train: bool) -> dict[str, Any]:
+    rows = _rows(records)
+    parsed = [r for r in rows if r["scores"].get("syllables")]
+    low = sorted({t for r in parsed for t in r["scores"].get("low_confidence", [])})
+    line_hits = [_mean([r["scores"]["syllables"][k] == TARGETS[k] for r in parsed])
+                 for k in range(3)]
+    out: dict[str, Any] = {
+        "n": len(rows), "n_parsed": len(parsed),
+        "form": {"line_primary_count_on_target": line_hits,
+                 "mean_syllables": [_mean([r["scores"]["syllables"][k] for r in parsed])
+                                    for k in range(3)],
+                 "low_confidence_tokens": low[:50], "n_low_confidence_tokens": len(low),
+                 "over_one_backticked": sum(r["scores"].get("backticked", 0) > 1
+                                            for r in parsed)},
+        "relevance": {"mean": _relevance_mean(records), "shuffle_floor": _floor_mean(records),
+                      "gap": _relevance_gap(records), "embedder": "all-MiniLM-L6-v2"},
+        "diff_truncated": sum(bool(r["scores"].get("diff_truncated")) for r in rows),
+        "diff_empty": sum(bool(r["scores"].get("diff_empty")) for r in rows),
+    }
+    if has_train:
+        out["category"] = {"classifier": "nearest centroid of MiniLM embeddings",
+                           "macro_f1": _category_f1(records),
+                           "majority_baseline": _majority_f1(records),
+                           "ceiling_human_comments": _ceiling_f1(records),
+                           "confusion": _confusion(_labelled(records))}
+    else:
+        out["warnings"] = ["no train split given, so no category metric; pass "
+                           "--task-option train=train.jsonl"]
+    return out
+
+
+def _confusion(rows: Sequence[Record]) -> dict[str, dict[str, int]]:
+    table = {g: {p: 0 for p in (*CATEGORIES, "none")} for g in CATEGORIES}
+    for r in rows:
+        table[r["scores"]["category"]][r["scores"].get("category_predicted") or "none"] += 1
+    return table
+
