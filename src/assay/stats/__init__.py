@@ -7,14 +7,21 @@ costs numpy and little else (the compare command must stay fast).
 """
 
 from assay.stats.agreement import KappaResult, cohen_kappa, kappa_bootstrap
+from assay.stats.bootstrap import BootstrapResult, paired_bootstrap
+from assay.stats.calibration import CalibrationResult, ReliabilityBin, calibration
 from assay.stats.classification import (Baseline, BinaryMetrics, always_positive_baseline,
                                         binary_metrics, macro_f1, majority_baseline)
+from assay.stats.floors import shuffle_floor
 from assay.stats.intervals import Interval, wilson_interval
+from assay.stats.multiple import holm
 from assay.stats.paired import (McNemarResult, NoiseFloorResult, mcnemar,
                                 min_detectable_difference, noise_floor)
+from assay.stats.permutation import PermutationResult, permutation_test
 
 __all__ = [
-    "Baseline", "BinaryMetrics", "Interval", "KappaResult", "McNemarResult", "NoiseFloorResult",
-    "always_positive_baseline", "binary_metrics", "cohen_kappa", "kappa_bootstrap", "macro_f1",
-    "majority_baseline", "mcnemar", "min_detectable_difference", "noise_floor", "wilson_interval",
+    "Baseline", "BinaryMetrics", "BootstrapResult", "CalibrationResult", "Interval", "KappaResult",
+    "McNemarResult", "NoiseFloorResult", "PermutationResult", "ReliabilityBin",
+    "always_positive_baseline", "binary_metrics", "calibration", "cohen_kappa", "holm",
+    "kappa_bootstrap", "macro_f1", "majority_baseline", "mcnemar", "min_detectable_difference",
+    "noise_floor", "paired_bootstrap", "permutation_test", "shuffle_floor", "wilson_interval",
 ]

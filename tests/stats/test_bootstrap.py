@@ -1,0 +1,175 @@
+"""paired_bootstrap against brute-force loops with the same seed, and its exact shortcut against
+the index path."""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+from assay.stats import BootstrapResult, macro_f1, paired_bootstrap
+from assay.stats.bootstrap import _gathered_means
+
+
+def _pvalue(diffs):
+    below, above = np.sum(diffs <= 0), np.sum(diffs >= 0)
+    return min(1.0, 2 * (1 + min(below, above)) / (len(diffs) + 1))
+
+
+def _continuous(seed, n, shift=0.05):
+    rng = np.random.default_rng(seed)
+    base = rng.random(n)
+    return list(base), list(base + rng.normal(shift, 0.2, n))
+
+
+def test_mean_matches_brute_force_loop_same_seed():
+    base, cand = _continuous(0, 30)
+    got = paired_bootstrap(base, cand, n_resamples=300, seed=11)
+    idx = np.random.default_rng(11).integers(0, 30, size=(300, 30), dtype=np.int32)
+    diffs = np.array([sum(cand[i] for i in row) / 30 - sum(base[i] for i in row) / 30 for row in idx])
+    assert isinstance(got, BootstrapResult)
+    assert got.base == pytest.approx(np.mean(base)) and got.candidate == pytest.approx(np.mean(cand))
+    assert got.difference == pytest.approx(np.mean(cand) - np.mean(base))
+    assert got.ci_low == pytest.approx(np.quantile(diffs, 0.025), abs=1e-6)
+    assert got.ci_high == pytest.approx(np.quantile(diffs, 0.975), abs=1e-6)
+    assert got.pvalue == pytest.approx(_pvalue(diffs))
+    assert (got.n, got.n_resamples, got.n_groups, got.n_dropped) == (30, 300, 30, 0)
+
+
+def test_statistic_matches_brute_force_loop_same_seed():
+    rng = np.random.default_rng(4)
+    labels = ["A", "B", "TIE"]
+    truth = [labels[i] for i in rng.integers(0, 3, 40)]
+    base = [(t, t if rng.random() < 0.5 else "A") for t in truth]
+    cand = [(t, t if rng.random() < 0.7 else "B") for t in truth]
+
+    def stat(pairs):
+        return macro_f1([p[0] for p in pairs], [p[1] for p in pairs], labels=labels)
+
+    got = paired_bootstrap(base, cand, stat, n_resamples=200, seed=3)
+    idx = np.random.default_rng(3).integers(0, 40, size=(200, 40), dtype=np.int32)
+
+    def sk(pairs):
+        return f1_score([p[0] for p in pairs], [p[1] for p in pairs], average="macro", labels=labels,
+                        zero_division=0)
+
+    diffs = np.array([sk([cand[i] for i in row]) - sk([base[i] for i in row]) for row in idx])
+    assert got.difference == pytest.approx(sk(cand) - sk(base))
+    assert got.ci_low == pytest.approx(np.quantile(diffs, 0.025))
+    assert got.ci_high == pytest.approx(np.quantile(diffs, 0.975))
+    assert got.pvalue == pytest.approx(_pvalue(diffs))
+
+
+def test_statistic_gets_lists_of_arbitrary_objects():
+    seen = []
+
+    def stat(values):
+        seen.append(values)
+        return sum(len(v) for v in values)
+
+    base = [[{"a": 1}], [{"a": 2}, {"b": 3}]]
+    cand = [[{"a": 1}, {"c": 1}], [{"a": 2}, {"b": 3}]]
+    got = paired_bootstrap(base, cand, stat, n_resamples=5)
+    assert all(isinstance(v, list) and isinstance(v[0], list) for v in seen)
+    assert (got.base, got.candidate, got.difference) == (3.0, 4.0, 1.0)
+
+
+def test_nan_statistic_values_are_dropped_and_counted():
+    base = [0.0] * 9 + [1.0]
+    cand = [0.0] * 8 + [1.0, 1.0]
+
+    def stat(values):  # undefined when the resample has no 1.0
+        return 1.0 if 1.0 in values and len(values) else math.nan if 1.0 not in values else 0.0
+
+    got = paired_bootstrap(base, cand, stat, n_resamples=400, seed=2)
+    idx = np.random.default_rng(2).integers(0, 10, size=(400, 10), dtype=np.int32)
+    dropped = sum(1 for row in idx if 9 not in row)  # base lacks its only 1.0 -> nan
+    assert got.n_dropped == dropped > 0
+    assert got.ci_low == got.ci_high == 0.0
+
+
+def test_few_values_shortcut_agrees_with_index_path():
+    # pass/fail outcomes use the exact multinomial shortcut; its interval must match the
+    # index-matrix bootstrap up to Monte Carlo error
+    rng = np.random.default_rng(5)
+    base = rng.random(300) < 0.6
+    cand = np.where(rng.random(300) < 0.8, base, rng.random(300) < 0.75)
+    fast = paired_bootstrap(base, cand, n_resamples=20_000, seed=1)
+    slow = _gathered_means(cand.astype(float) - base.astype(float), 20_000, np.random.default_rng(1))
+    assert fast.ci_low == pytest.approx(np.quantile(slow, 0.025), abs=0.004)
+    assert fast.ci_high == pytest.approx(np.quantile(slow, 0.975), abs=0.004)
+    assert fast.difference == pytest.approx(cand.mean() - base.mean())
+
+
+def test_mean_of_bools_close_to_normal_theory():
+    # paired difference of proportions: sd of the mean difference is sqrt(var(d) / n)
+    rng = np.random.default_rng(6)
+    base = rng.random(2000) < 0.5
+    cand = np.where(rng.random(2000) < 0.7, base, rng.random(2000) < 0.55)
+    got = paired_bootstrap(base, cand, n_resamples=20_000, seed=0)
+    d = cand.astype(float) - base.astype(float)
+    half = 1.959964 * d.std() / math.sqrt(len(d))
+    assert got.ci_low == pytest.approx(d.mean() - half, abs=0.003)
+    assert got.ci_high == pytest.approx(d.mean() + half, abs=0.003)
+
+
+def test_groups_resample_whole_clusters_brute_force():
+    rng = np.random.default_rng(7)
+    groups = [f"paper{i // 3}" for i in range(24)]  # 8 papers x 3 reviews
+    base, cand = list(rng.random(24)), list(rng.random(24) + 0.1)
+    got = paired_bootstrap(base, cand, groups=groups, n_resamples=300, seed=9)
+    names = sorted(set(groups))
+    members = {g: [i for i in range(24) if groups[i] == g] for g in names}
+    idx = np.random.default_rng(9).integers(0, 8, size=(300, 8), dtype=np.int32)
+    diffs = []
+    for row in idx:
+        items = [i for g in row for i in members[names[g]]]
+        diffs.append(np.mean([cand[i] for i in items]) - np.mean([base[i] for i in items]))
+    assert got.n_groups == 8
+    assert got.ci_low == pytest.approx(np.quantile(diffs, 0.025))
+    assert got.ci_high == pytest.approx(np.quantile(diffs, 0.975))
+    # the statistic path with groups draws the same clusters
+    other = paired_bootstrap(base, cand, lambda v: sum(v) / len(v), groups=groups, n_resamples=300, seed=9)
+    assert other.ci_low == pytest.approx(got.ci_low) and other.ci_high == pytest.approx(got.ci_high)
+
+
+def test_clusters_widen_the_interval_for_correlated_items():
+    # reviews of one paper move together: item-level resampling understates the uncertainty
+    rng = np.random.default_rng(8)
+    effect = np.repeat(rng.normal(0, 1, 40), 10)
+    base = rng.normal(0, 0.1, 400)
+    cand = base + 0.05 + effect * 0.3
+    groups = np.repeat(np.arange(40), 10)
+    items = paired_bootstrap(base, cand, n_resamples=2000)
+    clusters = paired_bootstrap(base, cand, groups=groups, n_resamples=2000)
+    assert clusters.ci_high - clusters.ci_low > 2 * (items.ci_high - items.ci_low)
+
+
+def test_identical_runs_give_pvalue_one_and_zero_interval():
+    got = paired_bootstrap([1, 0, 1, 1], [1, 0, 1, 1], n_resamples=100)
+    assert (got.difference, got.ci_low, got.ci_high, got.pvalue) == (0.0, 0.0, 0.0, 1.0)
+
+
+def test_seeded_and_swap_antisymmetric():
+    base, cand = _continuous(1, 50)
+    a = paired_bootstrap(base, cand, n_resamples=500, seed=4)
+    assert a == paired_bootstrap(base, cand, n_resamples=500, seed=4)
+    assert a != paired_bootstrap(base, cand, n_resamples=500, seed=5)
+    b = paired_bootstrap(cand, base, n_resamples=500, seed=4)
+    assert b.ci_low == pytest.approx(-a.ci_high, abs=1e-6) and b.pvalue == a.pvalue
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda: paired_bootstrap([1, 2], [1]), "base and candidate"),
+    (lambda: paired_bootstrap([], []), "base"),
+    (lambda: paired_bootstrap([1, None], [1, 2]), "base"),
+    (lambda: paired_bootstrap([1, 2], [1, float("nan")]), r"candidate\[1\]"),
+    (lambda: paired_bootstrap([1], [1], n_resamples=0), "n_resamples"),
+    (lambda: paired_bootstrap([1], [1], confidence_level=0.0), "confidence_level"),
+    (lambda: paired_bootstrap([1, 2], [1, 2], groups=["a"]), "groups"),
+    (lambda: paired_bootstrap([1], [1], statistic="mean"), "statistic"),
+    (lambda: paired_bootstrap([1], [1], lambda v: "x", n_resamples=2), "statistic"),
+])
+def test_bad_input_names_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
