@@ -1,5 +1,235 @@
-"""Placeholder: the 'compare' verbs are registered here by the issue that builds them."""
+"""`assay compare`, `assay goals lock|check` and `assay report`: the paired comparison of two
+models, goals fixed before training, and the reports people publish."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+COMPARE_HELP = """Compare a candidate model with its base on the same items (paired tests).
+
+Examples:
+
+\b
+  assay compare runs/pr1                       # one run with two models (base = first)
+  assay compare runs/base runs/ft --base base --goals goals.yaml --out reports/ft
+  assay compare runs/pr1 --noise runs/pr1-repeat --json
+"""
+
+GOALS_HELP = """Goals fixed before training (goals.yaml) and their lock.
+
+Example goals.yaml:
+
+\b
+  accuracy: ">= 0.80"
+  parse_failure_rate: "<= 0.05"
+  f1: {goal: improve, alpha: 0.05}
+  relevance: hold_gap
+"""
+
+LOCK_HELP = """Lock goals.yaml before training: writes goals.lock.json beside it (sha256, UTC time,
+git commit).
+
+Example:
+
+\b
+  assay goals lock goals.yaml && git add goals.yaml goals.lock.json && git commit -m "goals"
+"""
+
+REPORT_HELP = """Write the report of a comparison (a directory from `assay compare --out`) or of one
+run: report.md, JSON, PNG plots, and with --base-model a Hugging Face model card (README.md).
+
+Examples:
+
+\b
+  assay report reports/ft --out reports/ft
+  assay report reports/ft --base-model Qwen/Qwen2.5-0.5B-Instruct --adapter ./adapter --out ./adapter
+  assay report runs/pr1 --json
+"""
+
+
+def compare_command(
+    run_a: str = typer.Argument(..., help="Run directory (with two models, or the base's)."),
+    run_b: Optional[str] = typer.Argument(None, help="Second run directory (the candidate's)."),
+    base: Optional[str] = typer.Option(None, "--base", help="Label of the base model."),
+    candidate: Optional[str] = typer.Option(None, "--candidate", help="Label of the candidate "
+                                            "(when a run holds more than two models)."),
+    goals: Optional[str] = typer.Option(None, "--goals", help="goals.yaml (its lock is read "
+                                        "from beside it)."),
+    noise: Optional[str] = typer.Option(None, "--noise", help="A repeat run of the base: the "
+                                        "noise floor."),
+    out: Optional[str] = typer.Option(None, "--out", help="Write comparison.json, report.md "
+                                      "and plots here."),
+    allow_prompt_mismatch: bool = typer.Option(False, "--allow-prompt-mismatch",
+                                               help="Compare even when prompts differ (warns)."),
+    resamples: int = typer.Option(10_000, "--resamples", help="Bootstrap / permutation "
+                                  "resamples."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the resampling."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Draw PNG plots with --out."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    from ..compare import compare_runs
+
+    cmp = compare_runs(run_a, run_b, base=base, candidate=candidate, goals=goals, noise=noise,
+                       allow_prompt_mismatch=allow_prompt_mismatch, n_resamples=resamples,
+                       seed=seed)
+    files = None
+    if out:
+        from ..report import write_report
+
+        files = write_report(cmp, out, plots=plots)
+    if as_json:
+        from ._common import print_json
+
+        data = cmp.to_dict()
+        if files is not None:
+            data["files"] = _files_dict(files)
+        print_json(data)
+    else:
+        show_comparison(cmp, files)
+
+
+def _files_dict(files) -> dict:
+    return {"markdown": str(files.markdown), "json": str(files.json),
+            "plots": [str(p) for p in files.plots],
+            "model_card": str(files.model_card) if files.model_card else None}
+
+
+def _fmt(x, digits: int = 3, sign: bool = False) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+
+
+def show_comparison(cmp, files=None) -> None:
+    from rich.table import Table
+
+    from ..report.markdown import goal_cells, pval
+    from ._common import out_console
+
+    console = out_console()
+    table = Table(title=f"{cmp.task}: {cmp.candidate.label} vs {cmp.base.label} "
+                        f"({cmp.n_items} items)")
+    for col in ("Metric", "Base", "Candidate", "Diff [95% CI]", "Test", "p", "p Holm",
+                "Baseline gap", "Goal", "Verdict"):
+        table.add_column(col)
+    for m in cmp.metrics:
+        goal, verdict = goal_cells(cmp, m)
+        gaps = (f"{_fmt(m.base_gap, sign=True)} -> {_fmt(m.candidate_gap, sign=True)}"
+                if m.base_gap is not None or m.candidate_gap is not None else "")
+        test = m.test + (f" {m.mcnemar.b} lost/{m.mcnemar.c} gained" if m.mcnemar else "")
+        table.add_row(m.name, _fmt(m.base), _fmt(m.candidate),
+                      f"{_fmt(m.difference, sign=True)} [{_fmt(m.ci_low, sign=True)}, "
+                      f"{_fmt(m.ci_high, sign=True)}]", test, pval(m.pvalue),
+                      pval(m.pvalue_holm), gaps, goal, verdict.replace("**", ""))
+    console.print(table)
+    for m in cmp.metrics:
+        if m.mcnemar is not None and m.detectability:
+            console.print(f"{m.name}: {m.detectability}", style="dim")
+    warnings = list(cmp.warnings) + (list(cmp.goals.warnings) if cmp.goals else [])
+    for w in warnings:
+        console.print(f"warning: {w}", style="bold yellow", markup=False)
+    if files is not None:
+        console.print(f"wrote {files.markdown}, {files.json} and {len(files.plots)} plot(s)",
+                      markup=False)
+
+
+def lock_command(
+    goals_file: str = typer.Argument(..., help="goals.yaml"),
+    force: bool = typer.Option(False, "--force", help="Re-lock goals that changed since their "
+                               "lock (moves the lock time)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    from ..goals import lock_goals
+    from ._common import out_console, print_json
+
+    lock = lock_goals(goals_file, force=force)
+    if as_json:
+        print_json(lock)
+        return
+    out_console().print(f"locked {len(lock.goals)} goal(s) of {goals_file} at {lock.locked_at} "
+                        f"(sha256 {lock.sha256[:12]}, commit {lock.git_commit or 'none'}) in "
+                        f"{lock.path}", markup=False)
+
+
+def check_command(
+    goals_file: str = typer.Argument(..., help="goals.yaml"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Check a goals file's syntax and whether it still matches its lock."""
+    from ..goals import lock_status, read_goals, read_lock
+    from ._common import out_console, print_json
+
+    gf, lock = read_goals(goals_file), read_lock(goals_file)
+    edited, _, warnings = lock_status(gf, lock, None)
+    data = {"path": gf.path, "sha256": gf.sha256, "goals": [dict(metric=g.metric, goal=g.text)
+                                                            for g in gf.goals],
+            "locked": lock is not None, "locked_at": lock.locked_at if lock else None,
+            "edited_after_lock": edited,
+            "warnings": [w for w in warnings if not w.startswith("NOT PRE-REGISTERED")]}
+    if as_json:
+        print_json(data)
+        return
+    console = out_console()
+    for g in gf.goals:
+        console.print(f"{g.metric}: {g.text}", markup=False)
+    state = ("not locked" if lock is None else
+             f"EDITED after the lock of {lock.locked_at}" if edited else
+             f"locked at {lock.locked_at}, unchanged")
+    console.print(f"{gf.path}: {len(gf.goals)} goal(s), {state}", markup=False)
+
+
+def report_command(
+    source: str = typer.Argument(..., help="A comparison directory (from `assay compare "
+                                 "--out`) or a run directory."),
+    out: Optional[str] = typer.Option(None, "--out", help="Where to write (default: SOURCE "
+                                      "for a comparison, SOURCE/report for a run)."),
+    base_model: Optional[str] = typer.Option(None, "--base-model", help="Write a model card "
+                                             "(README.md) for an adapter on this base model."),
+    adapter: Optional[str] = typer.Option(None, "--adapter", help="The adapter's path or Hub "
+                                          "id (model card)."),
+    model_name: Optional[str] = typer.Option(None, "--model-name", help="Name in the model "
+                                             "card."),
+    dataset_name: Optional[str] = typer.Option(None, "--dataset-name", help="Dataset name in "
+                                               "the model card."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Draw PNG plots."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    from ..errors import AssayError
+    from ..report import summarize_run, write_report
+    from ._common import out_console, print_json
+
+    src = Path(source)
+    if (src / "comparison.json").is_file() or src.suffix == ".json":
+        from ..compare import load_comparison
+
+        report, default_out = load_comparison(src), (src if src.is_dir() else src.parent)
+    elif (src / "manifest.json").is_file():
+        report, default_out = summarize_run(src), src / "report"
+    else:
+        raise AssayError(f"{source} is neither a comparison (comparison.json) nor a run "
+                         "directory (manifest.json). Fix: pass `assay compare --out` output or "
+                         "an `assay eval --out` directory")
+    card = None
+    if base_model:
+        card = dict(base_model=base_model, adapter=adapter, model_name=model_name,
+                    dataset_name=dataset_name)
+    files = write_report(report, out or default_out, plots=plots, model_card=card)
+    if as_json:
+        print_json({"report": report.to_dict(), "files": _files_dict(files)})
+        return
+    out_console().print(files.markdown.read_text(), markup=False, highlight=False)
+    out_console().print(f"wrote {files.markdown}, {files.json}, {len(files.plots)} plot(s)"
+                        + (f" and {files.model_card}" if files.model_card else ""), markup=False)
 
 
 def register(app) -> None:
-    return None
+    app.command("compare", help=COMPARE_HELP)(compare_command)
+    goals_app = typer.Typer(help=GOALS_HELP, no_args_is_help=True, rich_markup_mode=None)
+    goals_app.command("lock", help=LOCK_HELP)(lock_command)
+    goals_app.command("check")(check_command)
+    app.add_typer(goals_app, name="goals")
+    app.command("report", help=REPORT_HELP)(report_command)

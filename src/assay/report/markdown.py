@@ -1,0 +1,199 @@
+"""Markdown reports: the table people publish (Metric | Base | Candidate | Goal | Verdict), a
+details line per metric, the warnings that qualify the result, and the items that flipped."""
+
+from __future__ import annotations
+
+import math
+
+from ..compare import Comparison, Discordant, MetricComparison
+
+ALPHA = 0.05
+# Discordant items written out in full in the Markdown (all of them are in comparison.json).
+MAX_LISTED = 20
+MAX_OUTPUT_CHARS = 400
+
+
+def num(x: float | None, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    if isinstance(x, float) and x != 0 and abs(x) < 10 ** -digits:
+        return f"{x:.2g}"
+    return f"{x:.{digits}f}"
+
+
+def signed(x: float | None, digits: int = 3) -> str:
+    text = num(x, digits)
+    return text if text == "n/a" or text.startswith("-") else "+" + text
+
+
+def pval(p: float | None) -> str:
+    if p is None or (isinstance(p, float) and not math.isfinite(p)):
+        return "n/a"
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
+def pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def statistical_verdict(m: MetricComparison) -> str:
+    """The verdict when no goal is set: a change only when the Holm-adjusted p says so."""
+    p = m.pvalue_holm if math.isfinite(m.pvalue_holm) else m.pvalue
+    if not math.isfinite(p):
+        return "n/a"
+    if p >= ALPHA or m.difference == 0:
+        return f"no significant change (p {pval(p)})"
+    return f"{'better' if m.improved else 'worse'} (p {pval(p)})"
+
+
+def goal_cells(c: Comparison, m: MetricComparison) -> tuple[str, str]:
+    verdicts = c.goals.for_metric(m.name) if c.goals is not None else []
+    if not verdicts:
+        return "", statistical_verdict(m)
+    goal = "; ".join(v.goal for v in verdicts)
+    verdict = "; ".join(f"**{v.verdict}**" for v in verdicts)
+    if c.goals.edited_after_lock or not c.goals.pre_registered:
+        verdict += " (not pre-registered)"
+    return goal, verdict
+
+
+def table(c: Comparison) -> list[str]:
+    lines = ["| Metric | Base | Candidate | Goal | Verdict |", "|---|---|---|---|---|"]
+    for m in c.metrics:
+        goal, verdict = goal_cells(c, m)
+        lines.append(f"| {m.name} | {num(m.base)} | {num(m.candidate)} | {goal} | {verdict} |")
+    return lines
+
+
+def details_line(m: MetricComparison, level: float) -> str:
+    parts = [f"**{m.name}** ({m.test}, n {m.n}"
+             + (f", {m.n_groups} groups" if m.n_groups else "") + "):",
+             f"difference {signed(m.difference)} [{level:.0%} CI {signed(m.ci_low)}, "
+             f"{signed(m.ci_high)}], p {pval(m.pvalue)} (Holm {pval(m.pvalue_holm)})"]
+    if m.mcnemar is not None:
+        t = m.mcnemar
+        parts.append(f"McNemar p {pval(t.pvalue)}, n_discordant {t.n_discordant}: lost {t.b}, "
+                     f"gained {t.c}")
+    if m.baseline_name or m.base_baseline is not None:
+        parts.append(f"{m.baseline_name or 'baseline'} {num(m.base_baseline)} / "
+                     f"{num(m.candidate_baseline)}, gap {signed(m.base_gap)} -> "
+                     f"{signed(m.candidate_gap)}")
+    if m.noise is not None:
+        n = m.noise
+        parts.append(f"noise floor: a repeat of the base moved {signed(n.difference)}"
+                     + (f" (flip rate {pct(n.flip_rate)})" if n.flip_rate is not None else "")
+                     + ("; this change is within it" if n.within_noise else ""))
+    if m.detectability:
+        parts.append(m.detectability)
+    return "- " + "; ".join(parts[:1]) + " " + "; ".join(parts[1:])
+
+
+def _models_table(c: Comparison) -> list[str]:
+    b, k = c.base, c.candidate
+    return [f"| | {b.label} (base) | {k.label} (candidate) |", "|---|---|---|",
+            f"| model | {b.spec or ''} | {k.spec or ''} |",
+            f"| completions | {b.n_records} | {k.n_records} |",
+            f"| parse failures | {pct(b.parse_failure_rate)} | {pct(k.parse_failure_rate)} |",
+            f"| truncated | {pct(b.truncated_share)} | {pct(k.truncated_share)} |",
+            f"| failed requests | {b.errors} | {k.errors} |"]
+
+
+def _goals_block(c: Comparison) -> list[str]:
+    g = c.goals
+    if g is None:
+        return []
+    head = (f"Goals: `{g.path}` ({g.hits} of {len(g.verdicts)} hit). "
+            + (f"Locked at {g.locked_at}" + (f" (commit {g.lock_commit})" if g.lock_commit
+                                             else "") if g.locked else "Not locked")
+            + (". Pre-registered: the goals are unchanged since the lock and the candidate "
+               "run started after it." if g.pre_registered else "."))
+    lines = ["## Goals", "", head, ""]
+    lines += [f"- {v.metric} {v.goal}: **{v.verdict}** ({v.reason})" for v in g.verdicts]
+    return lines + [""]
+
+
+def _warnings(c: Comparison) -> list[str]:
+    ws = list(c.warnings) + (list(c.goals.warnings) if c.goals is not None else [])
+    if not ws:
+        return []
+    return ["> **Warnings**", ">"] + [f"> - {w}" for w in ws] + [""]
+
+
+def _quote(text: str | None) -> str:
+    if text is None:
+        return "(no output)"
+    text = text if len(text) <= MAX_OUTPUT_CHARS else text[:MAX_OUTPUT_CHARS] + " [...]"
+    return text.replace("```", "'''")
+
+
+def _item(d: Discordant, base: str, cand: str) -> list[str]:
+    out = [f"**item {d.id}**", "", f"{base}:" + (f" (parse failure: {d.base_parse_error})"
+                                                 if d.base_parse_error else ""),
+           "```", _quote(d.base_output), "```",
+           f"{cand}:" + (f" (parse failure: {d.candidate_parse_error})"
+                         if d.candidate_parse_error else ""),
+           "```", _quote(d.candidate_output), "```", ""]
+    return out
+
+
+def discordant_section(c: Comparison) -> list[str]:
+    lines = []
+    for m in c.metrics:
+        t = m.mcnemar
+        if t is None or not t.n_discordant:
+            continue
+        lines += [f"### {m.name}: {t.b} lost, {t.c} gained", ""]
+        for title, items in (("Lost (base passed, candidate failed)", t.lost),
+                             ("Gained (base failed, candidate passed)", t.gained)):
+            if not items:
+                continue
+            ids = ", ".join(d.id for d in items)
+            lines += [f"<details><summary>{title}: {len(items)} — {ids[:300]}</summary>", ""]
+            for d in items[:MAX_LISTED]:
+                lines += _item(d, c.base.label, c.candidate.label)
+            if len(items) > MAX_LISTED:
+                lines += [f"... and {len(items) - MAX_LISTED} more in comparison.json", ""]
+            lines += ["</details>", ""]
+    return (["## Items that flipped", ""] + lines) if lines else []
+
+
+def markdown(c: Comparison) -> str:
+    """The Markdown report of a comparison."""
+    head = [f"# {c.task}: {c.candidate.label} vs {c.base.label}", "",
+            f"Paired comparison on {c.n_items} items ({c.n_paired} paired completions); "
+            f"{c.n_resamples:,} resamples, seed {c.seed}; p-values Holm-adjusted across "
+            f"{len(c.metrics)} metrics.", ""]
+    body = table(c) + [""] + [details_line(m, c.confidence_level) for m in c.metrics] + [""]
+    only = []
+    if c.only_base or c.only_candidate:
+        only = [f"Left out (one side only): {len(c.only_base)} in {c.base.label}, "
+                f"{len(c.only_candidate)} in {c.candidate.label}.", ""]
+    return "\n".join(head + _warnings(c) + body + only + _goals_block(c) + ["## Models", ""]
+                     + _models_table(c) + [""] + discordant_section(c))
+
+
+def run_markdown(s) -> str:
+    """The Markdown report of one run (a RunSummary): each model's metrics beside baselines."""
+    labels = list(s.models)
+    lines = [f"# {s.task}: {', '.join(labels)}", "",
+             f"Run `{s.path}`" + (f" (commit {s.git_commit})" if s.git_commit else "")
+             + f"; {max(s.n_items.values(), default=0)} items. Intervals: Wilson 95% for "
+             "pass/fail rates.", "",
+             "| Metric | " + " | ".join(labels) + " | Baseline |",
+             "|---|" + "---|" * (len(labels) + 1)]
+    for row in s.rows:
+        cells = []
+        for label in labels:
+            v = row.values.get(label)
+            lo, hi = row.low.get(label), row.high.get(label)
+            cells.append(num(v) + (f" [{num(lo)}, {num(hi)}]" if lo is not None else ""))
+        base_vals = [b for b in row.baselines.values() if b is not None]
+        baseline = (f"{row.baseline_name or 'baseline'} {num(base_vals[0])}" if base_vals
+                    else "")
+        lines.append(f"| {row.name} | " + " | ".join(cells) + f" | {baseline} |")
+    lines += ["", "| | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels),
+              "| parse failures | " + " | ".join(pct(s.parse_failure_rate[k]) for k in labels)
+              + " |",
+              "| truncated | " + " | ".join(pct(s.truncated_share[k]) for k in labels) + " |",
+              "| failed requests | " + " | ".join(str(s.errors[k]) for k in labels) + " |", ""]
+    return "\n".join(lines)

@@ -1,0 +1,138 @@
+"""A Hugging Face model card (README.md) for a fine-tuned adapter, from a comparison.
+
+The front matter carries a ``model-index`` block (the results in the form the Hub reads: task
+type, dataset, metrics with type / value / name), and the body states the evaluation protocol and
+its limits: the paired test, the items, the goals and whether they were locked before training,
+what the sample size could not detect, and every warning of the comparison.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from ..compare import Comparison, MetricComparison
+from .markdown import num, pval, signed, table
+
+# Hub metric types are free-form ids; map ours where a standard one exists.
+_HUB_TYPES = {"accuracy": "accuracy", "f1": "f1", "precision": "precision", "recall": "recall",
+              "kappa": "cohen_kappa", "macro_f1": "f1"}
+
+
+def _hub_type(name: str) -> str:
+    root = name.split("/")[0].split("[")[0].lower()
+    return _HUB_TYPES.get(root, root.replace(" ", "_"))
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def _metric_entries(c: Comparison, include_base: bool) -> list[dict]:
+    out = []
+    for m in c.metrics:
+        if not _finite(m.candidate):
+            continue
+        out.append({"type": _hub_type(m.name), "value": round(float(m.candidate), 4),
+                    "name": m.name, "verified": False})
+        if include_base and _finite(m.base):
+            out.append({"type": _hub_type(m.name), "value": round(float(m.base), 4),
+                        "name": f"{m.name} (base model)", "verified": False})
+    return out
+
+
+def front_matter(c: Comparison, *, base_model: str, model_name: str, dataset_name: str,
+                 dataset_type: str, task_type: str, license: str | None,
+                 language: list[str] | None, include_base: bool = True) -> dict:
+    meta: dict = {"base_model": base_model, "library_name": "peft",
+                  "tags": ["assay", "lora", c.task]}
+    if license:
+        meta["license"] = license
+    if language:
+        meta["language"] = list(language)
+    meta["model-index"] = [{
+        "name": model_name,
+        "results": [{"task": {"type": task_type, "name": c.task},
+                     "dataset": {"name": dataset_name, "type": dataset_type},
+                     "metrics": _metric_entries(c, include_base)}],
+    }]
+    return meta
+
+
+def _protocol(c: Comparison) -> list[str]:
+    tests = sorted({m.test for m in c.metrics})
+    return [
+        "## Evaluation protocol", "",
+        f"- Task `{c.task}`; both models answered the same {c.n_items} items with identical "
+        f"prompts ({c.n_paired} paired completions, joined by item, pass and sample).",
+        f"- Paired tests ({', '.join(tests)}): McNemar's exact test on per-item pass/fail, a "
+        "sign-flip permutation test on per-item scores, a paired bootstrap of items otherwise; "
+        f"{c.confidence_level:.0%} intervals, {c.n_resamples:,} resamples, seed {c.seed}; "
+        f"p-values Holm-adjusted across {len(c.metrics)} metrics.",
+        f"- Base `{c.base.label}` ({c.base.spec or 'see run'}); candidate `{c.candidate.label}` "
+        f"({c.candidate.spec or 'see run'}). Runs: `{c.base.run}`, `{c.candidate.run}`.",
+        _goals_line(c), "",
+    ]
+
+
+def _goals_line(c: Comparison) -> str:
+    g = c.goals
+    if g is None:
+        return "- No goals were set before training: read the numbers as exploratory."
+    state = ("locked before the candidate run and unchanged since (pre-registered)"
+             if g.pre_registered else "NOT pre-registered (see the limits)")
+    return (f"- Goals from `{Path(g.path).name}` (sha256 {g.sha256[:12]}), {state}: "
+            f"{g.hits} of {len(g.verdicts)} hit.")
+
+
+def _limits(c: Comparison) -> list[str]:
+    lines = ["## Limits", ""]
+    for m in c.metrics:
+        if m.detectability and m.mcnemar is not None:
+            lines.append(f"- {m.name}: {m.detectability}.")
+    if c.noise_run is None:
+        lines.append("- No repeat run of the base was given, so the run-to-run noise floor is "
+                     "unknown.")
+    lines += [f"- {w}" for w in c.warnings]
+    if c.goals is not None:
+        lines += [f"- {w}" for w in c.goals.warnings]
+    lines.append("- Scores are automatic; they measure agreement with the task's labels or "
+                 "checks, on this item set only.")
+    return lines + [""]
+
+
+def _result_lines(m: MetricComparison) -> str:
+    extra = ""
+    if m.mcnemar is not None:
+        extra = f"; {m.mcnemar.b} lost, {m.mcnemar.c} gained"
+    return (f"- {m.name}: {num(m.base)} -> {num(m.candidate)} ({signed(m.difference)}, CI "
+            f"{signed(m.ci_low)} to {signed(m.ci_high)}, p {pval(m.pvalue)}, Holm "
+            f"{pval(m.pvalue_holm)}{extra})")
+
+
+def model_card(c: Comparison, *, base_model: str, adapter: str | None = None,
+               model_name: str | None = None, dataset_name: str | None = None,
+               dataset_type: str | None = None, task_type: str = "text-generation",
+               license: str | None = None, language: list[str] | None = None) -> str:
+    """README.md text for the candidate (an adapter on ``base_model``), ready to push."""
+    import yaml
+
+    name = model_name or (Path(adapter).name if adapter else c.candidate.label)
+    meta = front_matter(c, base_model=base_model, model_name=name,
+                        dataset_name=dataset_name or (Path(c.base.data).name if c.base.data
+                                                      else f"{c.task} eval set"),
+                        dataset_type=dataset_type or c.task, task_type=task_type,
+                        license=license, language=language)
+    head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
+    usage = []
+    if adapter:
+        usage = ["## Use", "", "```python", "from peft import PeftModel",
+                 "from transformers import AutoModelForCausalLM, AutoTokenizer", "",
+                 f'base = AutoModelForCausalLM.from_pretrained("{base_model}")',
+                 f'model = PeftModel.from_pretrained(base, "{adapter}")',
+                 f'tokenizer = AutoTokenizer.from_pretrained("{base_model}")', "```", ""]
+    body = ([f"# {name}", "", f"A LoRA adapter on `{base_model}` for the `{c.task}` task, "
+             "evaluated against its base model with assay.", "", "## Results", ""]
+            + table(c) + [""] + [_result_lines(m) for m in c.metrics] + [""]
+            + _protocol(c) + _limits(c) + usage)
+    return f"---\n{head}---\n\n" + "\n".join(body)

@@ -1,0 +1,124 @@
+"""Reports: the Markdown table, JSON, plots, the model card and `assay report`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assay import tasks
+from assay.compare import compare_runs
+from assay.report import markdown, model_card, run_markdown, summarize_run, write_report
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+@pytest.fixture
+def ct(monkeypatch):
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    import cmp_task
+
+    monkeypatch.setitem(tasks.TASKS, cmp_task.NAME, cmp_task.CmpTask)
+    return cmp_task
+
+
+@pytest.fixture
+def comparison(ct, tmp_path):
+    recs = ct.table_records()
+    for r in recs:
+        r["scores"]["slice"] = "easy" if int(r["id"]) % 2 else "hard"
+    (tmp_path / "goals.yaml").write_text('accuracy: ">= 0.5"\nsimilarity: improve\n')
+    from datetime import datetime, timezone
+
+    from assay.goals import lock_goals
+
+    lock_goals(tmp_path / "goals.yaml", now=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    return compare_runs(ct.write_run(tmp_path / "run", recs), goals=tmp_path / "goals.yaml",
+                        n_resamples=300)
+
+
+def test_markdown_table_and_details_line(comparison):
+    md = markdown(comparison)
+    assert "| Metric | Base | Candidate | Goal | Verdict |" in md
+    assert "| accuracy | 0.530 | 0.470 | >= 0.5 | **Miss** |" in md
+    assert re.search(r"\| similarity \| 0\.350 \| 0\.399 \| improve \(alpha 0\.05\) \| \*\*Hit\*\* \|", md)
+    assert "| all_pass | 0.530 | 0.470 |  | no significant change (p 0." in md
+    line = next(l for l in md.splitlines() if l.startswith("- **accuracy**"))
+    assert "McNemar p 0.263, n_discordant 20: lost 13, gained 7" in line
+    assert "coin flip 0.500 / 0.500, gap +0.030 -> -0.030" in line
+    assert "with 100 items" in line
+    assert "Lost (base passed, candidate failed): 13" in md and "ft says 12" in md
+    assert "Pre-registered" in md
+
+
+def test_model_card_front_matter_parses_and_carries_the_numbers(comparison):
+    card = model_card(comparison, base_model="Qwen/Qwen2.5-0.5B-Instruct", adapter="./ft-lora",
+                      license="apache-2.0")
+    assert card.startswith("---\n")
+    meta = yaml.safe_load(card.split("---\n")[1])
+    assert meta["base_model"] == "Qwen/Qwen2.5-0.5B-Instruct" and meta["library_name"] == "peft"
+    result = meta["model-index"][0]["results"][0]
+    assert meta["model-index"][0]["name"] == "ft-lora"
+    assert result["task"] == {"type": "text-generation", "name": "cmp-test"}
+    assert result["dataset"]["name"] == "items.jsonl"
+    acc = [m for m in result["metrics"] if m["name"] == "accuracy"][0]
+    base = [m for m in result["metrics"] if m["name"] == "accuracy (base model)"][0]
+    assert (acc["type"], acc["value"], base["value"]) == ("accuracy", 0.47, 0.53)
+    assert "## Evaluation protocol" in card and "## Limits" in card
+    assert "pre-registered" in card and "13 lost, 7 gained" in card
+    assert 'PeftModel.from_pretrained(base, "./ft-lora")' in card
+    assert "noise floor is unknown" in card
+
+
+def test_write_report_writes_markdown_json_and_readable_plots(comparison, tmp_path):
+    files = write_report(comparison, tmp_path / "out",
+                         model_card={"base_model": "org/base"})
+    names = sorted(p.name for p in files.plots)
+    assert names == ["confusion_confusion.png", "distribution_similarity.png", "metrics.png",
+                     "reliability.png", "slices_accuracy.png"]
+    for p in files.plots:
+        data = p.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, p
+    assert "![metrics](plots/metrics.png)" in files.markdown.read_text()
+    saved = json.loads(files.json.read_text())
+    assert saved["metrics"][0]["mcnemar"]["b"] == 13
+    assert [v["hit"] for v in saved["goals"]["verdicts"]] == [False, True]
+    assert files.model_card.read_text().startswith("---\n")
+
+
+def test_report_command_from_a_comparison_dir_and_from_a_run(ct, comparison, tmp_path):
+    from typer.testing import CliRunner
+
+    from assay.cli import app
+
+    write_report(comparison, tmp_path / "cmp", plots=False)
+    runner = CliRunner()
+    res = runner.invoke(app, ["report", str(tmp_path / "cmp"), "--json", "--no-plots",
+                              "--base-model", "org/base", "--adapter", "org/ft"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["report"]["metrics"][0]["mcnemar"]["n_discordant"] == 20
+    card = Path(data["files"]["model_card"]).read_text()
+    assert 'PeftModel.from_pretrained(base, "org/ft")' in card
+    assert yaml.safe_load(card.split("---\n")[1])["base_model"] == "org/base"
+    res = runner.invoke(app, ["report", str(tmp_path / "run"), "--json"])
+    assert res.exit_code == 0, res.output
+    files = json.loads(res.stdout)["files"]
+    assert Path(files["markdown"]).parent == tmp_path / "run" / "report"
+    assert any(p.endswith("confusion_confusion.png") for p in files["plots"])
+
+
+def test_run_report_shows_wilson_intervals(ct, tmp_path):
+    from statsmodels.stats.proportion import proportion_confint
+
+    s = summarize_run(ct.write_run(tmp_path / "run", ct.table_records()))
+    row = next(r for r in s.rows if r.name == "accuracy")
+    lo, hi = proportion_confint(53, 100, method="wilson")
+    assert row.values["base"] == 0.53
+    assert (row.low["base"], row.high["base"]) == pytest.approx((lo, hi))
+    md = run_markdown(s)
+    assert "| Metric | base | ft | Baseline |" in md
+    assert f"| accuracy | 0.530 [{lo:.3f}, {hi:.3f}] |" in md and "coin flip 0.500" in md
