@@ -177,8 +177,9 @@ def _affix_syllables(w: str) -> int | None:
                 if (n := _known(stem)) is not None:
                     return n + extra
     for prefix, extra in _PREFIXES:
-        if w.startswith(prefix) and len(w) - len(prefix) >= 3:
-            if (n := _known(w[len(prefix):])) is not None:
+        rest = w[len(prefix):]
+        if w.startswith(prefix) and len(rest) >= 3:
+            if (n := _known(rest)) is not None or (n := _affix_syllables(rest)) is not None:
                 return n + extra
     return None
 
