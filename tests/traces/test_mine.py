@@ -157,3 +157,25 @@ def test_cli_table_patterns_and_errors(pi_fixtures, tmp_path):
     assert "v3_compaction.jsonl line 5: two JSON values on one line" in res.stdout
     help_text = runner.invoke(app, ["traces", "mine", "--help"]).stdout
     assert "assay traces mine ../shared/data/pi-sessions --out rows.jsonl" in help_text
+
+
+def test_pruning_under_top_keeps_the_same_best_rows(tmp_path):
+    lines = [{"type": "session", "version": 3, "id": "s", "timestamp": "t", "cwd": "/tmp"}]
+    parent = None
+    for i in range(200):
+        words = " ".join(["word"] * (5 + i % 150 % 23))  # prompt points vary; every prompt
+        prompt = f"task {i % 150} {words}"            # from i = 150 on repeats an earlier one
+        lines += [
+            {"type": "message", "id": f"u{i}", "parentId": parent,
+             "message": {"role": "user", "content": prompt}},
+            {"type": "message", "id": f"r{i}", "parentId": f"u{i}", "message": {
+                "role": "toolResult", "toolCallId": "x", "toolName": "bash", "isError": True,
+                "content": [{"type": "text", "text": "Command exited with code 1"}]}}]
+        parent = f"r{i}"
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(json.dumps(o) for o in lines) + "\n")
+    full = mine([path], MineConfig(min_score=0.0))
+    top = mine([path], MineConfig(min_score=0.0, top=3))
+    assert full.summary.kept == 150 and full.summary.duplicates_dropped == 50
+    assert top.rows == full.rows[:3]
+    assert top.summary.above_min_score == full.summary.above_min_score == 200

@@ -51,7 +51,9 @@ class MineConfig:
 @dataclass(frozen=True)
 class MineSummary:
     """Counts over all files. ``categories``: over kept rows; ``categories_all``: all episodes'
-    diagnostics (one count per episode and category)."""
+    diagnostics (one count per episode and category). With ``top`` set, rows are pruned to the
+    best ``top`` as mining goes (bounded memory), so ``duplicates_dropped`` then counts only the
+    repeats met among the leading rows."""
 
     sessions: int
     lines: int
@@ -102,6 +104,8 @@ class _Tally:
     eligible: int = 0
     categories_all: Counter = field(default_factory=Counter)
     candidates: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    above_min_score: int = 0
+    duplicates_dropped: int = 0
 
 
 def _mine_file(path: Path, config: MineConfig, tally: _Tally) -> None:
@@ -129,7 +133,16 @@ def _take(episode: Episode, score_config: ScoreConfig, config: MineConfig,
         return
     tally.eligible += 1
     if score.total >= config.min_score:
+        tally.above_min_score += 1
         tally.candidates.append((score.total, make_row(episode, score, config.rows)))
+        if config.top is not None and len(tally.candidates) >= 2 * config.top + 64:
+            _prune(tally, config.top)  # with --top, memory holds O(top) rows, not O(kept)
+
+
+def _prune(tally: _Tally, top: int) -> None:
+    kept, dropped = _select(tally.candidates, None)
+    tally.duplicates_dropped += dropped
+    tally.candidates = [(row["score"], row) for row in kept[:top]]
 
 
 def _prompt_key(row: dict[str, Any]) -> str:
@@ -152,7 +165,7 @@ def _select(candidates: list[tuple[float, dict[str, Any]]], top: int | None) -> 
     return (kept[:top] if top is not None else kept), dropped
 
 
-def _summary(tally: _Tally, rows: list[dict[str, Any]], dropped: int, redact: bool) -> MineSummary:
+def _summary(tally: _Tally, rows: list[dict[str, Any]], redact: bool) -> MineSummary:
     malformed = [m for info in tally.infos for m in info.malformed]
     listed = [asdict(m) for m in malformed[:_MAX_LISTED_MALFORMED]]
     scores = [r["score"] for r in rows]
@@ -161,8 +174,8 @@ def _summary(tally: _Tally, rows: list[dict[str, Any]], dropped: int, redact: bo
         malformed_lines=len(malformed),
         unknown_entries=sum(sum(i.unknown_types.values()) for i in tally.infos),
         entries=sum(i.entries_total for i in tally.infos), episodes=tally.episodes,
-        eligible=tally.eligible, above_min_score=len(tally.candidates),
-        duplicates_dropped=dropped, kept=len(rows),
+        eligible=tally.eligible, above_min_score=tally.above_min_score,
+        duplicates_dropped=tally.duplicates_dropped, kept=len(rows),
         categories=dict(sorted(Counter(c for r in rows for c in r["categories"]).items())),
         categories_all=dict(sorted(tally.categories_all.items())),
         score_min=min(scores) if scores else None, score_max=max(scores) if scores else None,
@@ -180,7 +193,8 @@ def mine(paths: Iterable[str | Path], config: MineConfig | None = None,
         if on_file is not None:
             on_file(path)
     rows, dropped = _select(tally.candidates, config.top)
-    return MineResult(rows, _summary(tally, rows, dropped, config.rows.redact))
+    tally.duplicates_dropped += dropped
+    return MineResult(rows, _summary(tally, rows, config.rows.redact))
 
 
 def write_rows(rows: Iterable[dict[str, Any]], out: str | Path) -> int:
