@@ -144,7 +144,8 @@ def test_metrics_on_a_hand_built_set():
     # 3 unparsed among 6 originals + 6 swapped + 30 samples
     assert v["parse_failure_rate"] == pytest.approx(3 / 42)
     assert v["agreement"] == pytest.approx(4 / 6)
-    assert "kappa/in_dist/tie" in v and "kappa/all/clear" in v and "kappa/ood/tie" not in v
+    assert "kappa/in_dist/tie" in v and "kappa/ood/clear" in v and "kappa/ood/tie" not in v
+    assert task.details(recs)["kappa_ci"]["all/clear"]["n"] == 3  # across slices: details
 
 
 def test_details_confusion_cis_and_small_slice_warnings():

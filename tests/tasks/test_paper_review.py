@@ -264,7 +264,7 @@ def _logprobs(word_tokens, top):
     """Chat logprobs for 'I recommend this paper for <word_tokens>.'"""
     pre = [{"token": t, "logprob": -0.01, "top_logprobs": []}
            for t in ["I", " recommend", " this", " paper", " for"]]
-    first = {"token": word_tokens[0], "logprob": top[0][1],
+    first = {"token": word_tokens[0], "logprob": dict(top).get(word_tokens[0], top[0][1]),
              "top_logprobs": [{"token": t, "logprob": lp} for t, lp in top]}
     rest = [{"token": t, "logprob": -0.001, "top_logprobs": []} for t in word_tokens[1:]]
     return pre + [first] + rest + [{"token": ".", "logprob": -0.01, "top_logprobs": []}]

@@ -302,14 +302,12 @@ def _metrics(records: Sequence[Record]) -> list[Metric]:
     slices = slice_values(rows, "slice")
     categories = slice_values(rows, "category")
     for s in slices:
-        out += [Metric(f"kappa/{s}", _kappa(s), group="slice"),
-                Metric(f"position_bias/{s}", _position_bias(s), higher_is_better=False,
-                       group="slice")]
+        out += [Metric(f"kappa/{s}", _kappa(s)),
+                Metric(f"position_bias/{s}", _position_bias(s), higher_is_better=False)]
     for c in categories:
-        out.append(Metric(f"kappa/all/{c}", _kappa(None, c), group="pair_category"))
         for s in slices:
             if in_slice(in_slice(rows, "slice", s), "category", c):
-                out.append(Metric(f"kappa/{s}/{c}", _kappa(s, c), group="pair_category"))
+                out.append(Metric(f"kappa/{s}/{c}", _kappa(s, c)))
     return out
 
 

@@ -343,8 +343,8 @@ def _metrics(records: Sequence[Record]) -> list[Metric]:
         out.append(Metric("ece", _ece, higher_is_better=False,
                           description="expected calibration error of P(ACCEPTANCE)"))
     for venue in slice_values(scored(records), "venue"):
-        out += [Metric(f"accuracy/{venue}", _venue_accuracy(venue), group="venue"),
-                Metric(f"f1/{venue}", _binary_field("f1", venue), group="venue")]
+        out += [Metric(f"accuracy/{venue}", _venue_accuracy(venue)),
+                Metric(f"f1/{venue}", _binary_field("f1", venue))]
     return out
 
 
