@@ -351,3 +351,27 @@ def test_bundled_examples_load_and_their_reviews_pass_the_check():
         user = task.render(item)[1]["content"]
         assert "Strengths" not in user and item["review"][-38:] not in user
     assert {i["decision"] for i in test.items} == {"accept", "reject"}
+
+
+def test_logprobs_from_the_backend_give_calibration_end_to_end(tmp_path):
+    from assay.run import EvalConfig, evaluate
+    from assay.testing import FakeOpenAIServer
+
+    def reviewer(body):
+        text = _fake_reviewer(body)
+        accept = text.endswith("ACCEPTANCE.")
+        word = " ACCEPTANCE" if accept else " REJECTION"
+        p = 0.8 if accept else 0.3
+        return {"text": text, "logprobs": _logprobs([word], [(" ACCEPTANCE", math.log(p)),
+                                                             (" REJECTION", math.log(1 - p))])}
+
+    with FakeOpenAIServer(reviewer) as srv:
+        res = evaluate(EvalConfig(task="paper-review", data=str(FIXTURE),
+                                  out=str(tmp_path / "run"), logprobs=True, top_logprobs=5,
+                                  models=[f"rev=openai:reviewer@{srv.base_url}"],
+                                  progress=False, store=str(tmp_path / "store.sqlite")))
+    assert all(b.get("logprobs") is True for b in srv.stats.bodies)
+    m = res.metrics["models"]["rev"]
+    cal = res.metrics["details"]["rev"]["calibration"]
+    assert cal["n"] == 6 and 0.0 <= m["ece"] <= 1.0
+    assert {round(b["mean_confidence"], 2) for b in cal["bins"]} <= {0.8, 0.3}
