@@ -98,6 +98,17 @@ def test_stop_token_ends_generation_with_finish_reason_stop(tiny_model):
     assert not got["k0"].truncated
 
 
+def test_model_generation_defaults_do_not_leak_into_decoding(tiny_model, base_backend):
+    backend = make_backend(parse_spec(f"hf:{tiny_model}"), batch_size=4)
+    model, _ = backend.load()
+    # A hub model's generation_config.json may carry these; the Decoding alone must decide.
+    model.generation_config.repetition_penalty = 50.0
+    model.generation_config.no_repeat_ngram_size = 1
+    model.generation_config.top_k = 2
+    plain = {k: c.text for k, c in _run(base_backend, _requests()).items()}
+    assert {k: c.text for k, c in _run(backend, _requests()).items()} == plain
+
+
 def test_cut_at_stop():
     assert cut_at_stop([5, 6, 2, 9], [2], 10) == ([5, 6, 2], "stop")
     assert cut_at_stop([5, 6, 7], [2], 3) == ([5, 6, 7], "length")
@@ -168,3 +179,43 @@ def test_bad_options(tiny_model):
         make_backend(parse_spec(f"hf:{tiny_model}"), batch_size=0)
     with pytest.raises(AssayError, match="dtype"):
         make_backend(parse_spec(f"hf:{tiny_model}"), dtype="int3")
+
+
+def test_template_that_cannot_turn_thinking_off_fails_and_changes_identity(tiny_model, tmp_path,
+                                                                           base_backend):
+    import shutil
+
+    copy = shutil.copytree(tiny_model, tmp_path / "always-thinks")
+    template = (copy / "chat_template.jinja").read_text()
+    (copy / "chat_template.jinja").write_text(template.replace("<think>\n\n</think>\n\n",
+                                                               "<think>\n"))
+    backend = make_backend(parse_spec(f"hf:{copy}"))
+    assert backend.identity()["chat_template"] != base_backend.identity()["chat_template"]
+    with pytest.raises(AssayError, match="thinking mode is off"):
+        _run(backend, _requests())
+
+
+def test_hub_id_resolves_from_the_local_cache_only(tiny_model, tmp_path, monkeypatch,
+                                                   base_backend):
+    """A hub id in the HF cache layout (snapshot symlinks to sha256-named blobs) loads offline."""
+    import hashlib
+    import os
+
+    from huggingface_hub import constants
+
+    repo = tmp_path / "hub" / "models--acme--tiny"
+    snap = repo / "snapshots" / ("c" * 40)
+    (repo / "blobs").mkdir(parents=True)
+    snap.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("c" * 40)
+    for f in tiny_model.iterdir():
+        blob = repo / "blobs" / hashlib.sha256(f.read_bytes()).hexdigest()
+        blob.write_bytes(f.read_bytes())
+        os.symlink(blob, snap / f.name)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    backend = make_backend(parse_spec("hf:acme/tiny"))
+    assert backend.files.model_dir == snap
+    assert backend.identity()["weights"] == base_backend.identity()["weights"]
+    got = _run(backend, _requests(prompts=["hello"]))
+    assert got["k0"].text == _run(base_backend, _requests(prompts=["hello"]))["k0"].text

@@ -32,6 +32,15 @@ from .spec import ModelSpec
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 
+# Decoding is what the Decoding (and so the cache key) says, nothing else: a model's
+# generation_config.json often carries sampling defaults (repetition_penalty, top_k, min_p...) that
+# transformers would otherwise apply silently and that other backends would not.
+NEUTRAL = dict(num_beams=1, repetition_penalty=1.0, no_repeat_ngram_size=0, min_p=None,
+               typical_p=1.0, min_new_tokens=None, min_length=0, epsilon_cutoff=0.0,
+               eta_cutoff=0.0, top_h=None, suppress_tokens=None, begin_suppress_tokens=None,
+               bad_words_ids=None, sequence_bias=None, forced_bos_token_id=None,
+               forced_eos_token_id=None, encoder_repetition_penalty=1.0, stop_strings=None)
+
 
 class HFBackend:
     """A transformers causal LM (optionally with a PEFT adapter) generating locally in batches."""
@@ -161,8 +170,8 @@ def generate_batch(model, tokenizer, prompts: list[str], decoding: Decoding,
     enc = tokenizer(prompts, return_tensors="pt", padding=True,
                     add_special_tokens=False).to(device)
     eos_ids = stop_ids(model, tokenizer)
-    kwargs: dict[str, Any] = dict(max_new_tokens=decoding.max_tokens, eos_token_id=eos_ids,
-                                  pad_token_id=tokenizer.pad_token_id,
+    kwargs: dict[str, Any] = dict(NEUTRAL, max_new_tokens=decoding.max_tokens,
+                                  eos_token_id=eos_ids, pad_token_id=tokenizer.pad_token_id,
                                   return_dict_in_generate=True, output_logits=decoding.logprobs)
     if decoding.temperature > 0:
         kwargs.update(do_sample=True, temperature=decoding.temperature, top_p=decoding.top_p,
