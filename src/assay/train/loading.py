@@ -113,5 +113,11 @@ def training_kwargs(recipe: Recipe, out: Path, *, progress: bool = True) -> dict
         bf16=recipe.bf16, fp16=recipe.fp16, activation_checkpointing=recipe.gradient_checkpointing,
         logging_steps=recipe.logging_steps, save_strategy="no",
         report_to=resolve_report_to(recipe.report_to), disable_tqdm=not progress,
-        dataloader_num_workers=0,
+        dataloader_num_workers=0, dataloader_pin_memory=_cuda(),
     )
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
