@@ -1,6 +1,7 @@
 """Benchmark of `assay.traces`: lines per second on the shared pi sessions, and on a synthetic
 v3 session of ``--size-mb`` (default 100) written to a temporary folder, with the peak resident
-memory of the process that mined it (a fresh subprocess, so the number is its own).
+memory of the process that mined it (a fresh subprocess, so the number is its own), once keeping
+every row (memory grows with the rows kept) and once with ``--top 64`` (the reader's own bound).
 
     python bench/bench_traces.py [--size-mb 100] [--repeat 5]
 
@@ -74,23 +75,25 @@ def bench_shared(repeat: int) -> None:
         print(f"shared sessions: {SHARED} absent, skipped")
         return
     n, size = _lines(files), sum(f.stat().st_size for f in files)
-    best = float("inf")
+    best, best_cpu = float("inf"), float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         mine(files)
         best = min(best, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
     print(f"shared sessions: {len(files)} files, {n} lines, {size / 1e6:.1f} MB: best of "
-          f"{repeat} {best:.3f} s = {n / best:,.0f} lines/s, {size / 1e6 / best:.1f} MB/s")
+          f"{repeat} {best:.3f} s wall = {n / best:,.0f} lines/s, {size / 1e6 / best:.1f} MB/s "
+          f"({best_cpu:.3f} s CPU = {n / best_cpu:,.0f} lines/s per CPU second)")
 
 
-def _mine_child(path: str) -> None:
-    from assay.traces import mine
+def _mine_child(path: str, top: int | None) -> None:
+    from assay.traces import MineConfig, mine
 
-    t0 = time.perf_counter()
-    result = mine([path])
-    seconds = time.perf_counter() - t0
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = mine([path], MineConfig(top=top))
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_kb / 1024,
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_rss_mb": peak_kb / 1024,
                       "episodes": result.summary.episodes, "kept": result.summary.kept,
                       "entries": result.summary.entries}))
 
@@ -107,14 +110,20 @@ def bench_synthetic(size_mb: int) -> None:
         baseline = subprocess.run([sys.executable, "-c", "import resource, assay.traces; print("
                                    "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
                                   capture_output=True, text=True, check=True)
-        out = subprocess.run([sys.executable, __file__, "--child", str(path)],
-                             capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout)
-        print(f"  mined in {r['seconds']:.1f} s = {n / r['seconds']:,.0f} lines/s, "
-              f"{size / 1e6 / r['seconds']:.1f} MB/s; {r['episodes']:,} episodes, "
-              f"{r['kept']:,} kept")
-        print(f"  peak RSS {r['peak_rss_mb']:.0f} MB (python + assay.traces alone: "
-              f"{int(baseline.stdout) / 1024:.0f} MB) for a {size / 1e6:.0f} MB file")
+        for top in (None, 64):
+            _report_child(path, n, size, top, int(baseline.stdout) / 1024)
+
+
+def _report_child(path: Path, n: int, size: int, top: int | None, base_mb: float) -> None:
+    extra = ["--top", str(top)] if top else []
+    out = subprocess.run([sys.executable, __file__, "--child", str(path), *extra],
+                         capture_output=True, text=True, check=True)
+    r = json.loads(out.stdout)
+    print(f"  {'all rows kept' if top is None else f'--top {top}'}: mined in {r['seconds']:.1f} s "
+          f"wall = {n / r['seconds']:,.0f} lines/s, {size / 1e6 / r['seconds']:.1f} MB/s "
+          f"({r['cpu']:.1f} s CPU = {n / r['cpu']:,.0f} lines/s per CPU second); "
+          f"{r['episodes']:,} episodes, {r['kept']:,} kept; peak RSS {r['peak_rss_mb']:.0f} MB "
+          f"(python + assay.traces alone: {base_mb:.0f} MB)")
 
 
 def main() -> None:
@@ -123,9 +132,10 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--top", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _mine_child(args.child)
+        _mine_child(args.child, args.top)
         return
     bench_shared(args.repeat)
     bench_synthetic(args.size_mb)

@@ -34,6 +34,27 @@ CATEGORIES = (
     "user_feedback",
 )
 
+# (category, pattern, triggers): a rule's pattern is searched only when one of its lower-case
+# trigger substrings occurs in the text (a fast `in` test; case-insensitive alternations are
+# slow to scan). Every alternative of a pattern must contain one of its triggers.
+_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "tool_schema_validation": ("validation failed", "not found", "invalid", "required property",
+                               "received", "schema validation"),
+    "permission_auth": ("permission", "eacces", "eperm", "not permitted", "401", "403",
+                        "unauthori", "forbidden", "authentication", "eneedauth",
+                        "not logged in", "invalid", "access denied"),
+    "test_or_assertion": ("assert", "fail", "not ok", "✖", "expect"),
+    "build_lint_compile": ("error ts", "error[e", "compil", "syntaxerror", "lint", "biome",
+                           "ruff", "mypy", "tsc", "tsgo", "make: ***", "found ",
+                           "cannot find name", "not assignable", "indentationerror",
+                           "build failed"),
+    "missing_file_or_command": ("no such file", "enoent", "not found", "cannot find module",
+                                "modulenotfounderror", "no module named", "is not recognized",
+                                "does not exist", "cannot access"),
+    "runtime_exception": ("traceback", "at ", "error", "exception", "panic:",
+                          "segmentation fault", "uncaught", "node:internal", "core dumped"),
+}
+
 _BUILTIN: tuple[tuple[str, str], ...] = (
     ("tool_schema_validation",
      r"Validation failed for tool|Tool \S+ not found|invalid (tool )?arguments|"
@@ -68,6 +89,12 @@ class Rule:
 
     category: str
     pattern: re.Pattern[str]
+    triggers: tuple[str, ...] = ()
+
+    def matches(self, text: str, lower: str) -> bool:
+        if self.triggers and not any(t in lower for t in self.triggers):
+            return False
+        return self.pattern.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -81,8 +108,9 @@ class Classifier:
         if diag.kind == "user_feedback":
             return "user_feedback"
         haystack = diag.text if not diag.command else f"{diag.command}\n{diag.text}"
+        lower = haystack.lower()
         for rule in self.rules:
-            if rule.pattern.search(haystack):
+            if rule.matches(haystack, lower):
                 return rule.category
         if diag.exit_code:
             return "command_error"
@@ -97,7 +125,8 @@ class Classifier:
 
 
 def default_classifier() -> Classifier:
-    return Classifier(tuple(Rule(c, re.compile(p, re.I | re.M)) for c, p in _BUILTIN))
+    return Classifier(tuple(Rule(c, re.compile(p, re.I | re.M), _TRIGGERS[c])
+                            for c, p in _BUILTIN))
 
 
 def _compile(path: str, category: str, patterns: Any) -> list[Rule]:
