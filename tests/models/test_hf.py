@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -219,3 +222,16 @@ def test_hub_id_resolves_from_the_local_cache_only(tiny_model, tmp_path, monkeyp
     assert backend.identity()["weights"] == base_backend.identity()["weights"]
     got = _run(backend, _requests(prompts=["hello"]))
     assert got["k0"].text == _run(base_backend, _requests(prompts=["hello"]))["k0"].text
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.path.exists("/proc/driver/nvidia")
+                    or os.path.exists("/dev/kfd"), reason="the no-torch path needs a GPU-less Linux")
+def test_identity_does_not_import_torch_on_a_gpu_less_machine(tiny_model, tmp_path):
+    """A fully cached rerun needs only identity(): it must not pay for importing torch."""
+    code = ("import sys; from assay.models import make_backend, parse_spec; "
+            f"i = make_backend(parse_spec('hf:{tiny_model}')).identity(); "
+            "print(i['dtype'], 'torch' in sys.modules)")
+    env = dict(os.environ, ASSAY_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True).stdout.split()
+    assert out == ["float32", "False"]

@@ -69,9 +69,7 @@ class HFBackend:
 
     def resolved(self) -> tuple[str, str]:
         """(device, dtype) this backend runs on: CUDA/bfloat16 when present, else CPU/float32."""
-        import torch
-
-        device = self._device or ("cuda" if torch.cuda.is_available() else "cpu")
+        device = self._device or ("cuda" if _cuda_available() else "cpu")
         dtype = self._dtype
         if dtype == "auto":
             dtype = "bfloat16" if device.startswith("cuda") else "float32"
@@ -237,6 +235,23 @@ def _with_latency(c: Completion, latency: float) -> Completion:
     from dataclasses import replace
 
     return replace(c, latency_s=latency)
+
+
+def _cuda_available() -> bool:
+    """torch.cuda.is_available(), without importing torch where no GPU driver can exist.
+
+    identity() needs the dtype before anything is generated; on a Linux machine without an NVIDIA
+    or ROCm driver this spares a fully cached rerun the torch import (1.5-7 s).
+    """
+    import os
+    import sys
+
+    if sys.platform == "linux" and not (os.path.exists("/proc/driver/nvidia")
+                                        or os.path.exists("/dev/kfd")):
+        return False
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _rng_devices(device: str) -> list:
