@@ -224,8 +224,11 @@ def test_hub_id_resolves_from_the_local_cache_only(tiny_model, tmp_path, monkeyp
     assert got["k0"].text == _run(base_backend, _requests(prompts=["hello"]))["k0"].text
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or os.path.exists("/proc/driver/nvidia")
-                    or os.path.exists("/dev/kfd"), reason="the no-torch path needs a GPU-less Linux")
+GPU_LESS_LINUX = sys.platform.startswith("linux") and not (
+    os.path.exists("/proc/driver/nvidia") or os.path.exists("/dev/kfd"))
+
+
+@pytest.mark.skipif(not GPU_LESS_LINUX, reason="the no-torch path needs a GPU-less Linux")
 def test_identity_does_not_import_torch_on_a_gpu_less_machine(tiny_model, tmp_path):
     """A fully cached rerun needs only identity(): it must not pay for importing torch."""
     code = ("import sys; from assay.models import make_backend, parse_spec; "
