@@ -25,7 +25,7 @@ def _continuous(seed, n, shift=0.05):
 def test_mean_matches_brute_force_loop_same_seed():
     base, cand = _continuous(0, 30)
     got = paired_bootstrap(base, cand, n_resamples=300, seed=11)
-    idx = np.random.default_rng(11).integers(0, 30, size=(300, 30), dtype=np.int32)
+    idx = np.random.default_rng(11).integers(0, 30, size=(300, 30), dtype=np.int64)
     diffs = np.array([sum(cand[i] for i in row) / 30 - sum(base[i] for i in row) / 30 for row in idx])
     assert isinstance(got, BootstrapResult)
     assert got.base == pytest.approx(np.mean(base)) and got.candidate == pytest.approx(np.mean(cand))
@@ -46,8 +46,8 @@ def test_statistic_matches_brute_force_loop_same_seed():
     def stat(pairs):
         return macro_f1([p[0] for p in pairs], [p[1] for p in pairs], labels=labels)
 
-    got = paired_bootstrap(base, cand, stat, n_resamples=200, seed=3)
-    idx = np.random.default_rng(3).integers(0, 40, size=(200, 40), dtype=np.int32)
+    got = paired_bootstrap(base, cand, stat, n_resamples=60, seed=3)
+    idx = np.random.default_rng(3).integers(0, 40, size=(60, 40), dtype=np.int64)
 
     def sk(pairs):
         return f1_score([p[0] for p in pairs], [p[1] for p in pairs], average="macro", labels=labels,
@@ -82,7 +82,7 @@ def test_nan_statistic_values_are_dropped_and_counted():
         return 1.0 if 1.0 in values and len(values) else math.nan if 1.0 not in values else 0.0
 
     got = paired_bootstrap(base, cand, stat, n_resamples=400, seed=2)
-    idx = np.random.default_rng(2).integers(0, 10, size=(400, 10), dtype=np.int32)
+    idx = np.random.default_rng(2).integers(0, 10, size=(400, 10), dtype=np.int64)
     dropped = sum(1 for row in idx if 9 not in row)  # base lacks its only 1.0 -> nan
     assert got.n_dropped == dropped > 0
     assert got.ci_low == got.ci_high == 0.0
@@ -120,7 +120,7 @@ def test_groups_resample_whole_clusters_brute_force():
     got = paired_bootstrap(base, cand, groups=groups, n_resamples=300, seed=9)
     names = sorted(set(groups))
     members = {g: [i for i in range(24) if groups[i] == g] for g in names}
-    idx = np.random.default_rng(9).integers(0, 8, size=(300, 8), dtype=np.int32)
+    idx = np.random.default_rng(9).integers(0, 8, size=(300, 8), dtype=np.int64)
     diffs = []
     for row in idx:
         items = [i for g in row for i in members[names[g]]]

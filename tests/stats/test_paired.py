@@ -131,3 +131,84 @@ def test_accepts_numpy_and_ints():
 def test_bad_input_names_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_noise_floor_matches_mcnemar():
+    run1, run2 = _runs(60, 6, 4, 30)
+    got = noise_floor(run1, run2)
+    ref = mcnemar(run1, run2)
+    assert isinstance(got, NoiseFloorResult)
+    assert (got.n, got.n_flipped, got.flip_rate) == (100, 10, 0.1)
+    assert (got.difference, got.ci_low, got.ci_high, got.pvalue) == (ref.difference, ref.ci_low,
+                                                                     ref.ci_high, ref.pvalue)
+    assert got.difference == pytest.approx(-0.02)
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda: noise_floor([True], [True, False]), "run1 and run2"),
+    (lambda: noise_floor([None], [True]), r"run1\[0\]"),
+    (lambda: noise_floor([True], []), "run2"),
+])
+def test_noise_floor_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+Z95, Z80 = 1.959963984540054, 0.8416212335729143
+
+
+def _connor_n(d, psi, za=Z95, zb=Z80):
+    return (za * math.sqrt(psi) + zb * math.sqrt(psi - d * d)) ** 2 / (d * d)
+
+
+def _power_by_enumeration(n, psi, delta, za=Z95):
+    """Exact power of the (uncorrected, asymptotic) McNemar z-test |c - b| / sqrt(b + c) > za when
+    items are gained with probability (psi + delta) / 2 and lost with (psi - delta) / 2."""
+    p_gain, p_lose = (psi + delta) / 2, (psi - delta) / 2
+    power = 0.0
+    for b in range(n + 1):
+        for c in range(n + 1 - b):
+            if b + c and abs(c - b) / math.sqrt(b + c) > za:
+                log_p = (math.lgamma(n + 1) - math.lgamma(b + 1) - math.lgamma(c + 1)
+                         - math.lgamma(n - b - c + 1) + b * math.log(p_lose) + c * math.log(p_gain)
+                         + (n - b - c) * math.log(1 - psi))
+                power += math.exp(log_p)
+    return power
+
+
+@pytest.mark.parametrize("n,psi", [(100, 0.2), (400, 0.1), (1000, 0.3), (50, 0.5)])
+def test_mdd_solves_connor_formula(n, psi):
+    d = min_detectable_difference(n, psi)
+    assert 0 < d <= psi
+    assert _connor_n(d, psi) == pytest.approx(n, rel=1e-9)
+
+
+@pytest.mark.parametrize("n,psi", [(200, 0.2), (300, 0.15)])
+def test_mdd_has_the_stated_power(n, psi):
+    d = min_detectable_difference(n, psi)
+    assert _power_by_enumeration(n, psi, d) == pytest.approx(0.8, abs=0.03)
+
+
+def test_mdd_supports_the_100_item_statement():
+    # lgtm-575: 100 items, 20 discordant: the detectable change is ~12 points, so the observed
+    # 6-point change (14% -> 8%) is undetectable; at 6 points the power is far below 80%
+    d = min_detectable_difference(100, 0.2)
+    assert round(d, 3) == 0.124
+    assert d > 0.06
+    assert _power_by_enumeration(100, 0.2, 0.06) < 0.35
+    assert min_detectable_difference(100, 0.2, power=0.9) > d
+    assert min_detectable_difference(400, 0.2) < d
+
+
+def test_mdd_undetectable_is_inf():
+    assert min_detectable_difference(3, 0.1) == math.inf
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(n=0, discordance_rate=0.2), "n"), (dict(n=10, discordance_rate=0), "discordance_rate"),
+    (dict(n=10, discordance_rate=1.5), "discordance_rate"), (dict(n=10, discordance_rate=0.2, alpha=0), "alpha"),
+    (dict(n=10, discordance_rate=0.2, power=0.3), "power"), (dict(n=2.5, discordance_rate=0.2), "n"),
+])
+def test_mdd_bad_input(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        min_detectable_difference(**kwargs)

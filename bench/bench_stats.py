@@ -1,0 +1,90 @@
+"""Benchmark: assay.stats on one core (OMP_NUM_THREADS=1 is set before numpy is imported).
+
+Prints (as JSON) the best-of-`--repeat` wall and CPU seconds of
+- paired_bootstrap, 10,000 resamples x 10,000 items, mean statistic (target < 1 s), on
+  pass/fail outcomes (exact multinomial shortcut) and on continuous scores (index matrix);
+- paired_bootstrap with macro-F1 as the statistic, 2,000 resamples x 1,000 items;
+- kappa_bootstrap, 2,000 resamples x 1,000 items;
+- mcnemar and a permutation test on 10,000 items;
+- `import assay.stats` in a fresh interpreter (the compare command pays it).
+
+Run: python bench/bench_stats.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["MKL_NUM_THREADS"] = "1"
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from assay.stats import (kappa_bootstrap, macro_f1, mcnemar, paired_bootstrap,  # noqa: E402
+                         permutation_test)
+
+LABELS = ["A", "B", "TIE"]
+
+
+def best(fn, repeat: int) -> dict:
+    """Best wall and CPU seconds over `repeat` runs (the machine is shared; the best is the cost)."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return {"wall_s": round(min(walls), 3), "cpu_s": round(min(cpus), 3)}
+
+
+def _pairs_macro_f1(pairs: list) -> float:
+    return macro_f1([p[0] for p in pairs], [p[1] for p in pairs], labels=LABELS)
+
+
+def cases(rng: np.random.Generator) -> dict:
+    base_pf = rng.random(10_000) < 0.6
+    cand_pf = np.where(rng.random(10_000) < 0.8, base_pf, rng.random(10_000) < 0.65)
+    base_sc = rng.random(10_000)
+    cand_sc = base_sc + rng.normal(0.01, 0.1, 10_000)
+    truth = [LABELS[i] for i in rng.integers(0, 3, 1000)]
+    base_lab = [(t, t if rng.random() < 0.5 else "TIE") for t in truth]
+    cand_lab = [(t, t if rng.random() < 0.6 else "A") for t in truth]
+    judge = [p for _, p in cand_lab]
+    return {
+        "paired_bootstrap_mean_passfail_10000x10000": lambda: paired_bootstrap(base_pf, cand_pf),
+        "paired_bootstrap_mean_continuous_10000x10000": lambda: paired_bootstrap(base_sc, cand_sc),
+        "paired_bootstrap_macro_f1_2000x1000": lambda: paired_bootstrap(
+            base_lab, cand_lab, _pairs_macro_f1, n_resamples=2000),
+        "kappa_bootstrap_2000x1000": lambda: kappa_bootstrap(truth, judge, labels=LABELS),
+        "mcnemar_10000": lambda: mcnemar(base_pf, cand_pf),
+        "permutation_test_10000x10000": lambda: permutation_test(base_sc, cand_sc),
+    }
+
+
+def import_seconds() -> float:
+    code = "import time; t = time.perf_counter(); import assay.stats; print(time.perf_counter() - t)"
+    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True, env=os.environ).stdout) for _ in range(3)]
+    return round(min(runs), 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    results = {name: best(fn, args.repeat) for name, fn in cases(np.random.default_rng(0)).items()}
+    results["import_assay_stats_s"] = import_seconds()
+    results["target"] = "paired_bootstrap 10,000 x 10,000 (mean) < 1 s on one core"
+    results["load_average"] = os.getloadavg()[0]
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
