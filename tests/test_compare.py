@@ -122,7 +122,9 @@ def test_permutation_metric_matches_the_stats_functions(ct, tmp_path):
     assert (sim.ci_low, sim.ci_high) == (boot.ci_low, boot.ci_high)
     assert sim.base_gap == pytest.approx(np.mean(base) - 0.1)
     assert sim.distribution.candidate[5] == pytest.approx(0.355)
-    assert sim.min_detectable is not None and sim.min_detectable > 0
+    assert sim.min_detectable is None      # every item moved by exactly +0.05: no spread
+    assert c.metric("all_pass").min_detectable == pytest.approx(
+        2.8016 * (c.metric("all_pass").ci_high - c.metric("all_pass").ci_low) / 3.9199, rel=1e-3)
 
 
 def test_bootstrap_metric_resamples_items_with_all_their_records(ct, tmp_path):

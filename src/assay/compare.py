@@ -163,10 +163,34 @@ class Comparison:
                 return m
         raise KeyError(f"no metric '{name}'; metrics: {[m.name for m in self.metrics]}")
 
-    def to_dict(self) -> dict:
-        from .commands._common import to_jsonable
+    def to_dict(self, *, distributions: bool = True) -> dict:
+        """Plain JSON-able data (nan as None); ``distributions=False`` leaves out the per-item
+        scores kept for plots (the bulk of a large comparison)."""
+        data = plain(self)
+        if not distributions:
+            for m in data["metrics"]:
+                m["distribution"] = None
+        return data
 
-        return to_jsonable(self)
+
+def plain(obj: Any) -> Any:
+    """Dataclasses, tuples and floats as JSON-able values in one pass (nan and inf as None);
+    faster than dataclasses.asdict, which deep-copies every leaf."""
+    import dataclasses
+
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, (str, int, bool)) or obj is None:
+        return obj
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [plain(v) for v in obj]
+    if hasattr(obj, "tolist"):
+        return plain(obj.tolist())
+    return str(obj)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,7 +489,8 @@ def gap(value: float, baseline: float | None, higher_is_better: bool) -> float |
     return value - baseline if higher_is_better else baseline - value
 
 
-def detectability(test: TestResult, alpha: float = 0.05, power: float = 0.8) -> tuple:
+def detectability(test: TestResult, level: float = 0.95, alpha: float = 0.05,
+                  power: float = 0.8) -> tuple:
     """(minimum detectable difference, a sentence) for the items at hand.
 
     For a pass/fail metric this is the paired-proportion power calculation at the observed
@@ -479,10 +504,11 @@ def detectability(test: TestResult, alpha: float = 0.05, power: float = 0.8) -> 
         mdd = min_detectable_difference(test.n, test.discordance_rate, alpha=alpha, power=power)
         how = f"{test.discordance_rate:.0%} discordant"
     elif _finite(test.ci_low) and _finite(test.ci_high) and test.ci_high - test.ci_low > 1e-9:
-        from scipy.stats import norm
+        from statistics import NormalDist
 
-        se = (test.ci_high - test.ci_low) / (2 * norm.ppf(0.975))
-        mdd = (norm.ppf(1 - alpha / 2) + norm.ppf(power)) * se
+        z = NormalDist().inv_cdf
+        se = (test.ci_high - test.ci_low) / (2 * z(0.5 + level / 2))
+        mdd = (z(1 - alpha / 2) + z(power)) * se
         how = "from the bootstrap spread"
     else:
         return None, ""
@@ -527,7 +553,7 @@ def compare_metric(metric: Metric, cand_metric: Metric, ctx: Ctx) -> MetricCompa
     test = run_test(metric, ctx)
     bb = metric.baseline(ctx.base) if metric.baseline else None
     cb = cand_metric.baseline(ctx.candidate) if cand_metric.baseline else None
-    mdd, sentence = detectability(test)
+    mdd, sentence = detectability(test, ctx.confidence_level)
     hib = metric.higher_is_better
     difference = (cand_v - base_v if _finite(cand_v) and _finite(base_v) else test.difference)
     return MetricComparison(
@@ -656,7 +682,7 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
     warnings += _noise_warnings(metrics)
     cmp = Comparison(
         task=brun.task, base=bside, candidate=cside,
-        n_items=len({k[0] for k in map(record_key, joined.base)}), n_paired=len(joined.base),
+        n_items=len({str(r["id"]) for r in joined.base}), n_paired=len(joined.base),
         metrics=tuple(metrics), only_base=joined.only_base, only_candidate=joined.only_candidate,
         prompt_mismatches=tuple(show_key(k) for k in joined.mismatches),
         warnings=tuple(warnings), noise_run=noise_run,

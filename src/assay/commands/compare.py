@@ -84,7 +84,7 @@ def compare_command(
     if as_json:
         from ._common import print_json
 
-        data = cmp.to_dict()
+        data = cmp.to_dict(distributions=False)  # per-item scores stay in comparison.json
         if files is not None:
             data["files"] = _files_dict(files)
         print_json(data)

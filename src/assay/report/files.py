@@ -27,7 +27,7 @@ def _write_json(path: Path, obj: dict) -> Path:
     import json
 
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, allow_nan=False) + "\n")
+    tmp.write_text(json.dumps(obj, allow_nan=False) + "\n")  # no indent: the C encoder
     tmp.replace(path)
     return path
 

@@ -1,0 +1,126 @@
+"""Benchmark: `assay compare` on two 10,000-item runs (target: under 2 s end to end).
+
+Writes two run directories (one model each) of a task with a pass/fail metric (McNemar) and a
+per-item float metric (sign-flip permutation test + bootstrap CI), then times
+- the library call ``compare_runs`` (load, join, tests, Holm), and
+- ``assay compare RUN_A RUN_B --json`` as a subprocess (interpreter start and imports included),
+- the same with ``--out`` (report.md, comparison.json and the PNG plots).
+
+Run: OMP_NUM_THREADS=1 python bench/bench_compare.py [--items 10000] [--repeat 3]
+This file is also the task module of the generated runs (``task_module: bench_compare``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from assay.tasks import Metric, Task, greedy, mean_of
+
+HERE = Path(__file__).resolve().parent
+
+
+def _accuracy(records):
+    rows = greedy(records)
+    return sum(bool(r["scores"]["correct"]) for r in rows) / len(rows) if rows else math.nan
+
+
+class BenchTask(Task):
+    name = "bench-compare"
+
+    def metrics(self, records):
+        return [Metric("accuracy", _accuracy, test="mcnemar", outcome="correct",
+                       baseline=lambda rs: 0.5, baseline_name="coin flip"),
+                Metric("relevance", lambda rs: mean_of(rs, "relevance"), test="permutation",
+                       outcome="relevance", baseline=lambda rs: 0.13,
+                       baseline_name="shuffle floor")]
+
+
+def write_run(path: Path, label: str, n: int, p_correct: float, shift: float, seed: int) -> None:
+    rng = random.Random(seed)
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / "items.jsonl", "w") as f:
+        for i in range(n):
+            rel = min(1.0, max(-1.0, rng.gauss(0.32 + shift, 0.15)))
+            rec = {"id": str(i), "model": label, "pass": "original", "sample": None,
+                   "prompt_hash": f"{i:064x}", "output": f"{label} output for item {i}",
+                   "finish_reason": "stop", "truncated": False, "parsed": "x",
+                   "parse_error": None, "scores": {"correct": rng.random() < p_correct,
+                                                   "relevance": rel},
+                   "latency_s": 0.1, "prompt_tokens": 100, "completion_tokens": 20,
+                   "error": None}
+            f.write(json.dumps(rec) + "\n")
+    manifest = {"kind": "eval", "task": BenchTask.name, "task_options": {},
+                "task_module": "bench_compare", "models": {label: {"spec": f"openai:{label}"}},
+                "started_at": "2025-01-01T00:00:00+00:00", "data": {"path": "bench.jsonl"}}
+    (path / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children: on a shared machine wall time
+    includes waiting for a core, CPU time does not."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def time_it(fn, repeat: int) -> tuple[list[float], list[float]]:
+    wall, cpu = [], []
+    for _ in range(repeat):
+        t, c = time.perf_counter(), _cpu()
+        fn()
+        wall.append(time.perf_counter() - t)
+        cpu.append(_cpu() - c)
+    return wall, cpu
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--items", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    sys.path.insert(0, str(HERE))
+    env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    assay = str(Path(sys.executable).parent / "assay")
+    with tempfile.TemporaryDirectory() as tmp:
+        a, b = Path(tmp) / "base", Path(tmp) / "ft"
+        write_run(a, "base", args.items, 0.70, 0.0, 1)
+        write_run(b, "ft", args.items, 0.72, 0.01, 2)
+
+        from assay.compare import compare_runs
+
+        lib = time_it(lambda: compare_runs(a, b), args.repeat)
+        cmd = [assay, "compare", str(a), str(b), "--json"]
+        cli = time_it(lambda: subprocess.run(cmd, env=env, check=True,
+                                             stdout=subprocess.DEVNULL), args.repeat)
+        out_cmd = cmd + ["--out", str(Path(tmp) / "report")]
+        cli_out = time_it(lambda: subprocess.run(out_cmd, env=env, check=True,
+                                                 stdout=subprocess.DEVNULL), args.repeat)
+        res = compare_runs(a, b)
+    acc, rel = res.metric("accuracy"), res.metric("relevance")
+    print(f"items per run: {args.items:,}; resamples: {res.n_resamples:,}; "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
+    print(f"  accuracy  {acc.base:.4f} -> {acc.candidate:.4f}  McNemar p {acc.pvalue:.3g} "
+          f"(b {acc.mcnemar.b}, c {acc.mcnemar.c})")
+    print(f"  relevance {rel.base:.4f} -> {rel.candidate:.4f}  permutation p {rel.pvalue:.3g}")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    for name, (wall, cpu) in (("compare_runs (library)", lib),
+                              ("assay compare --json (subprocess)", cli),
+                              ("assay compare --json --out (with plots)", cli_out)):
+        print(f"{name:40s} wall median {statistics.median(wall):.3f} s (min {min(wall):.3f}); "
+              f"CPU median {statistics.median(cpu):.3f} s; runs {len(wall)}")
+    print("target: assay compare on two 10,000-item runs < 2 s")
+
+
+if __name__ == "__main__":
+    main()
