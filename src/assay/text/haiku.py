@@ -37,13 +37,10 @@ class LineForm:
 
 @dataclass(frozen=True)
 class HaikuForm:
-    """Three lines measured against 5-7-5."""
+    """Three lines measured against their targets; ``ok`` when every line can hit its own."""
 
     lines: tuple[LineForm, ...]
-
-    @property
-    def ok(self) -> bool:
-        return len(self.lines) == len(TARGETS) and all(line.ok for line in self.lines)
+    ok: bool
 
     @property
     def counts(self) -> list[int]:
@@ -63,5 +60,6 @@ def haiku_form(lines: Sequence[str], targets: Sequence[int] = TARGETS) -> HaikuF
     """Measure three lines against their syllable targets (5, 7, 5 by default)."""
     if isinstance(lines, str) or len(lines) != len(targets):
         raise ValueError(f"lines must be a sequence of {len(targets)} strings, got {lines!r:.120}")
-    return HaikuForm(tuple(LineForm(text, target, count_syllables(text))
-                           for text, target in zip(lines, targets)))
+    measured = tuple([LineForm(text, target, count_syllables(text))
+                      for text, target in zip(lines, targets)])
+    return HaikuForm(measured, all([m.count.can_be(m.target) for m in measured]))

@@ -41,6 +41,10 @@ def fold_accents(text: str) -> str:
     return folded
 
 
+def _punctuation_only(token: str) -> bool:
+    return all(unicodedata.category(c).startswith("P") for c in token)
+
+
 def line_tokens(line: str) -> list[str]:
     """Whitespace-separated tokens of a line, backticks removed, edge punctuation stripped,
     punctuation-only tokens dropped. Emoji and other symbols are kept (they are counted, with
@@ -48,9 +52,9 @@ def line_tokens(line: str) -> list[str]:
     if not isinstance(line, str):
         raise ValueError(f"line must be a str, got {type(line).__name__}: {line!r}")
     tokens = []
-    for raw in line.replace("`", " ").split():
-        token = strip_edges(raw)
-        if token and not all(unicodedata.category(c).startswith("P") for c in token):
+    for raw in (line.replace("`", " ") if "`" in line else line).split():
+        token = raw.strip(_EDGE)
+        if token and (token[0].isalnum() or not _punctuation_only(token)):
             tokens.append(token)
     return tokens
 

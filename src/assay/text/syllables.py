@@ -59,10 +59,7 @@ class TokenSyllables:
     count: int
     options: tuple[int, ...]
     parts: tuple[PartSyllables, ...]
-
-    @property
-    def low_confidence(self) -> bool:
-        return any(p.low_confidence for p in self.parts)
+    low_confidence: bool
 
 
 @dataclass(frozen=True)
@@ -239,10 +236,18 @@ def _part_counts(part: str, in_identifier: bool) -> PartSyllables:
     return _word_counts(part, in_identifier)
 
 
-def _sumset(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    """Every sum of one count from ``a`` and one from ``b``; a's primary plus b's first."""
-    sums = dict.fromkeys([a[0] + b[0]] + sorted({x + y for x in a for y in b}))
-    return tuple(sums)[:MAX_OPTIONS]
+def _combine(options: list[tuple[int, ...]]) -> tuple[int, ...]:
+    """Every total from one count of each option tuple: the primary total first, then the
+    others in increasing order (at most MAX_OPTIONS)."""
+    base = 0
+    deltas = None
+    for opts in options:
+        base += opts[0]
+        if len(opts) > 1:  # most tokens have one reading: skip the set arithmetic for them
+            deltas = {d + o - opts[0] for d in (deltas or (0,)) for o in opts}
+    if deltas is None or len(deltas) == 1:
+        return (base,)
+    return (base, *sorted(base + d for d in deltas if d != 0))[:MAX_OPTIONS]
 
 
 @lru_cache(maxsize=65536)
@@ -250,22 +255,20 @@ def count_token(token: str) -> TokenSyllables:
     """Syllables of one token as it appears in a line (edge punctuation already stripped)."""
     raw_parts = split_identifier(token)
     if not raw_parts:  # emoji and other symbols: not pronounced, flagged for a reader
-        return TokenSyllables(token, 0, (0,), (PartSyllables(token, (0,), SYMBOL),))
+        return TokenSyllables(token, 0, (0,), (PartSyllables(token, (0,), SYMBOL),), True)
     in_identifier = len(raw_parts) > 1
     parts = tuple(_part_counts(p, in_identifier) for p in raw_parts)
-    options: tuple[int, ...] = (0,)
-    for p in parts:
-        options = _sumset(options, p.counts)
-    return TokenSyllables(token, options[0], options, parts)
+    options = _combine([p.counts for p in parts])
+    return TokenSyllables(token, options[0], options, parts,
+                          any(p.low_confidence for p in parts))
 
 
 def count_syllables(text: str) -> SyllableCount:
     """Syllables of a word or a line: ``count_syllables("fix the api_key").total == 6``."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}: {text!r}")
-    tokens = tuple(count_token(t) for t in line_tokens(text))
-    possible: tuple[int, ...] = (0,)
-    for t in tokens:
-        possible = _sumset(possible, t.options)
-    low = tuple(t.token for t in tokens if t.low_confidence)
-    return SyllableCount(text, possible[0], tuple(sorted(possible)), tokens, low)
+    tokens = tuple(map(count_token, line_tokens(text)))
+    possible = _combine([t.options for t in tokens])
+    low = tuple([t.token for t in tokens if t.low_confidence])
+    ordered = possible if len(possible) == 1 else tuple(sorted(possible))
+    return SyllableCount(text, possible[0], ordered, tokens, low)
