@@ -65,10 +65,16 @@ def task(tmp_path_factory):
     "leaked api_key\n\ninto the logs on each call\n\nrotate it today",
     "<think>the key leaks</think>\n" + HAIKU,
     "*leaked api_key*\n*into the logs on each call*\n*rotate it today*",
+    "Haiku:\n" + HAIKU,
 ])
 def test_parse_finds_the_three_lines(text):
     assert parse_haiku(text) == ["leaked api_key", "into the logs on each call",
                                  "rotate it today"]
+
+
+def test_a_haiku_line_may_end_in_a_colon():
+    assert parse_haiku("one thing to fix here:\nthe loop runs past the last row\nstop at len(rows)") \
+        == ["one thing to fix here:", "the loop runs past the last row", "stop at len(rows)"]
 
 
 @pytest.mark.parametrize("text,reason", [
@@ -215,8 +221,9 @@ def test_real_crc_ceiling_and_floor(task, shared_data):
 
     items = stratified_split(load_crc(shared_data / "crc-py").items, holdout=100, seed=0).test
     words = [i["comment"].split() for i in items]
-    as_haiku = ["\n".join([" ".join(w[:1]), " ".join(w[1:2]), " ".join(w[2:]) or "ok"])
-                if len(w) >= 2 else f"{w[0]}\nok\nok" for w in words]
+    thirds = [max(1, len(w) // 3) for w in words]
+    as_haiku = ["\n".join([" ".join(w[:k]), " ".join(w[k:2 * k]), " ".join(w[2 * k:])])
+                for w, k in zip(words, thirds)]
     real = _records(task, as_haiku, items)
     rng = random.Random(0)
     perm = list(range(100))
@@ -228,5 +235,5 @@ def test_real_crc_ceiling_and_floor(task, shared_data):
     rel_s, floor_s = m_shuf["relevance"].compute(shuffled), m_shuf["relevance"].baseline(shuffled)
     print(f"\ncrc held-out 100: human comments relevance {rel:.3f} floor {floor:.3f}; "
           f"shuffled relevance {rel_s:.3f} floor {floor_s:.3f}")
-    assert rel > 0.8 and 0.0 < floor < 0.25 and rel - floor > 0.6
+    assert rel > 0.9 and 0.0 < floor < 0.25 and rel - floor > 0.7
     assert abs(rel_s - floor_s) < 0.05

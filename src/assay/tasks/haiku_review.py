@@ -74,10 +74,14 @@ def _is_intro(line: str) -> bool:
 
 
 def _blocks(text: str) -> list[list[str]]:
-    """Paragraphs (separated by blank lines) of non-empty lines, intro lines removed."""
+    """Paragraphs (separated by blank lines) of cleaned non-empty lines. Title and lead-in lines
+    are dropped where they stand alone or open a paragraph of more than three lines, so a haiku
+    line that happens to end in ':' is kept."""
     out: list[list[str]] = []
     for para in re.split(r"\n\s*\n", text):
-        lines = [ln for ln in para.splitlines() if ln.strip() and not _is_intro(ln)]
+        lines = [ln for ln in para.splitlines() if ln.strip()]
+        while lines and _is_intro(lines[0]) and len(lines) != 3:
+            lines = lines[1:]
         lines = [c for c in (_clean_line(ln) for ln in lines) if c]
         if lines:
             out.append(lines)
