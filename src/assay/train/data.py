@@ -140,17 +140,20 @@ def _task_answers(recipe: Recipe, task, item: dict, line: int) -> dict[str, str]
 def reference_completion(task, item: dict) -> str | None:
     """The answer to learn for an item without a ``completion`` field, or None.
 
-    paper-review: the item's ``review`` text (if any) followed by the decision line built from
-    its ``decision`` label, under the task's last heading; a short target that teaches the
-    format the task parses. Other tasks: None (give a ``completion`` field).
+    paper-review: the item's ``review`` when it already ends in a decision line; else the review
+    (if any) followed by a "## Final Recommendation" section whose line is built from the item's
+    ``decision`` label. Other tasks: None (give a ``completion`` field).
     """
-    if task.name == "paper-review":
-        from ..tasks.paper_review import DECISION_LINES
+    if task.name != "paper-review":
+        return None
+    from ..tasks.paper_review import DECISION_LINES, decision_lines
 
-        review = (item.get("review") or "").strip()
-        head = review + "\n\n" if review else ""
-        return f"{head}## Final Recommendation\n{DECISION_LINES[item['decision']]}"
-    return None
+    review = (item.get("review") or "").strip()
+    if review and decision_lines(review):
+        return review
+    line = DECISION_LINES[item["decision"]]
+    tail = line if "Final Recommendation" in review else f"## Final Recommendation\n{line}"
+    return f"{review}\n\n{tail}" if review else tail
 
 
 # ---- swap-doubling ---------------------------------------------------------------------------
