@@ -210,7 +210,7 @@ def test_no_train_split_means_no_category_metric(tmp_path):
                         "syllables": [5, 7, 5], "category": "functional"}}]
     assert [m.name for m in t.metrics(recs)] == ["form_rate", "relevance", "relevance_gap",
                                                 "relevance_parsed"]
-    assert "no train split" in t.details(recs)["warnings"][0]
+    assert "no category classifier" in t.details(recs)["warnings"][0]
 
 
 @pytest.mark.realdata

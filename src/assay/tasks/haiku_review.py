@@ -12,12 +12,14 @@ category, each against its floor.
 - **Category**: a nearest-centroid classifier over MiniLM embeddings, fitted on the human
   comments of the train split (``--task-option train=train.jsonl``), labels the haiku; macro-F1
   over the four classes against the majority baseline, and the same classifier on the held-out
-  human comments as the ceiling (in details). An LLM-judge classifier through a model spec is a
-  follow-up, not built yet.
+  human comments as the ceiling (in details). Or an LLM judge through any model spec
+  (``--task-option judge=openai:MODEL@URL``, see ``category_judge``) labels them instead.
 
 Task options (``--task-option KEY=VALUE``): ``train`` (JSONL of items with ``comment`` and
 ``category``), ``store`` (folder of the embedding cache, default ``.assay``), ``diff_tokens``
-(approximate token budget of the diff in the prompt), ``batch_size`` (embedding batch).
+(approximate token budget of the diff in the prompt), ``batch_size`` (embedding batch),
+``judge`` (a model spec for the LLM-judge classifier, instead of ``train``) and
+``judge_api_key_env`` (the variable holding the judge's API key; the key is never stored).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -142,10 +145,20 @@ class HaikuReview(Task):
     max_tokens = 128
 
     def __init__(self, train: str | None = None, store: str = ".assay",
-                 diff_tokens: int = DEFAULT_DIFF_TOKENS, batch_size: int = 32):
+                 diff_tokens: int = DEFAULT_DIFF_TOKENS, batch_size: int = 32,
+                 judge: str | None = None, judge_api_key_env: str = "OPENAI_API_KEY"):
         if not isinstance(diff_tokens, int) or diff_tokens < 1:
             raise ValueError(f"diff_tokens must be a positive int, got {diff_tokens!r}")
+        if train and judge:
+            raise ValueError(f"give either train={train!r} (nearest-centroid classifier) or "
+                             f"judge={judge!r} (LLM judge), not both: drop one --task-option")
         self.train_path = train
+        self.judge = None
+        if judge:
+            from .category_judge import JudgeClassifier
+
+            self.judge = JudgeClassifier(judge, Path(store) / "store.sqlite", CATEGORIES,
+                                         api_key_env=judge_api_key_env)
         self.store = store
         self.diff_tokens = diff_tokens
         self.batch_size = batch_size
@@ -201,19 +214,20 @@ class HaikuReview(Task):
         groups = _groups(outputs)
         for idx in groups.values():
             _relevance(scores, idx, haiku_vecs, comment_vecs)
-        self._categorise(scores, haiku_vecs, comment_vecs, haiku)
+        if self.judge is not None:
+            present = [h for h in haiku if h is not None]
+            labels = iter(self.judge.predict_texts(present))
+            predicted = [next(labels) if h is not None else None for h in haiku]
+            _set_categories(scores, haiku, predicted, self.judge.predict_texts(comments))
+        elif (clf := self.classifier()) is not None:
+            _set_categories(scores, haiku, clf.predict(haiku_vecs), clf.predict(comment_vecs))
         return scores
 
-    def _categorise(self, scores, haiku_vecs, comment_vecs, haiku) -> None:
-        clf = self.classifier()
-        if clf is None:
-            return
-        predicted = clf.predict(haiku_vecs)
-        ceiling = clf.predict(comment_vecs)
-        for s, h, p, c in zip(scores, haiku, predicted, ceiling):
-            s["category_predicted"] = p if h is not None else None
-            s["category_correct"] = h is not None and p == s["category"]
-            s["comment_category_predicted"] = c
+    @property
+    def classifier_name(self) -> str | None:
+        if self.judge is not None:
+            return f"LLM judge {self.judge.spec}"
+        return "nearest centroid of MiniLM embeddings" if self.train_path else None
 
     # metrics
 
@@ -237,7 +251,7 @@ class HaikuReview(Task):
         return out
 
     def details(self, records: Sequence[Record]) -> dict[str, Any]:
-        return _details(records, bool(self.train_path))
+        return _details(records, self.classifier_name)
 
     def check(self, item: dict, text: str) -> Check:
         """Three lines, 5-7-5 under some reading, at most one identifier in backticks."""
@@ -274,6 +288,16 @@ def _form_scores(item: dict, parsed: Any, diff_tokens: int) -> dict[str, Any]:
                 "syllable_options": [list(line.count.possible) for line in form.lines],
                 "low_confidence": form.low_confidence, "backticked": len(_backticked(parsed)),
                 "form_feedback": form.feedback()}
+
+
+def _set_categories(scores: list[dict], haiku: Sequence[str | None], predicted: Sequence,
+                    ceiling: Sequence) -> None:
+    """The haiku's predicted category (None for a parse failure) and, for the ceiling, the
+    category predicted from the item's own human comment."""
+    for s, h, p, c in zip(scores, haiku, predicted, ceiling):
+        s["category_predicted"] = p if h is not None else None
+        s["category_correct"] = h is not None and p == s["category"]
+        s["comment_category_predicted"] = c
 
 
 def _embed_present(emb, texts: Sequence[str | None], dim: int) -> np.ndarray:
@@ -391,7 +415,7 @@ def _ceiling_f1(records):
                     [r["scores"]["comment_category_predicted"] for r in rows], labels=CATEGORIES)
 
 
-def _details(records: Sequence[Record], has_train: bool) -> dict[str, Any]:
+def _details(records: Sequence[Record], classifier: str | None) -> dict[str, Any]:
     rows = _rows(records)
     parsed = [r for r in rows if r["scores"].get("syllables")]
     low = sorted({t for r in parsed for t in r["scores"].get("low_confidence", [])})
@@ -410,15 +434,15 @@ def _details(records: Sequence[Record], has_train: bool) -> dict[str, Any]:
         "diff_truncated": sum(bool(r["scores"].get("diff_truncated")) for r in rows),
         "diff_empty": sum(bool(r["scores"].get("diff_empty")) for r in rows),
     }
-    if has_train:
-        out["category"] = {"classifier": "nearest centroid of MiniLM embeddings",
+    if classifier:
+        out["category"] = {"classifier": classifier,
                            "macro_f1": _category_f1(records),
                            "majority_baseline": _majority_f1(records),
                            "ceiling_human_comments": _ceiling_f1(records),
                            "confusion": _confusion(_labelled(records))}
     else:
-        out["warnings"] = ["no train split given, so no category metric; pass "
-                           "--task-option train=train.jsonl"]
+        out["warnings"] = ["no category classifier, so no category metric; pass "
+                           "--task-option train=train.jsonl (or judge=SPEC)"]
     return out
 
 
