@@ -73,8 +73,8 @@ def test_parse_finds_the_three_lines(text):
 
 
 def test_a_haiku_line_may_end_in_a_colon():
-    assert parse_haiku("one thing to fix here:\nthe loop runs past the last row\nstop at len(rows)") \
-        == ["one thing to fix here:", "the loop runs past the last row", "stop at len(rows)"]
+    lines = ["one thing to fix here:", "the loop runs past the last row", "stop at len(rows)"]
+    assert parse_haiku("\n".join(lines)) == lines
 
 
 @pytest.mark.parametrize("text,reason", [

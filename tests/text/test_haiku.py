@@ -6,7 +6,8 @@ import pytest
 
 from assay.text import haiku_form
 
-GOOD = ["leaked api_key", "into the logs on each call", "rotate it today"]  # 1+4, 2+1+1+1+1+1, 2+1+2
+# 1+4 / 2+1+1+1+1+1 / 2+1+2
+GOOD = ["leaked api_key", "into the logs on each call", "rotate it today"]
 
 
 def test_valid_haiku():

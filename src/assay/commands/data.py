@@ -15,7 +15,8 @@ Example:
 
 \b
   assay data split-crc --source ../shared/data/crc-py --out data/crc --holdout 100 --seed 0
-  assay eval haiku-review --data data/crc/test.jsonl --model base=openai:qwen@http://localhost:8000/v1 \\
+  assay eval haiku-review --data data/crc/test.jsonl \\
+      --model base=openai:qwen@http://localhost:8000/v1 \\
       --task-option train=data/crc/train.jsonl --out runs/haiku
 """
 

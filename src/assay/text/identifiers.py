@@ -24,7 +24,8 @@ _PART = re.compile(
 )
 # Characters that separate the parts of one identifier (and anything else that is not a letter,
 # a digit or an apostrophe between letters).
-_EDGE = "\"'`()[]{}<>.,;:!?*~_-/\\|=+&^%$#@" + "\u2018\u2019\u201c\u201d\u00ab\u00bb\u2013\u2014\u2026"
+_EDGE = ("\"'`()[]{}<>.,;:!?*~_-/\\|=+&^%$#@"
+         "\u2018\u2019\u201c\u201d\u00ab\u00bb\u2013\u2014\u2026")
 
 
 def strip_edges(token: str) -> str:

@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .acronyms import acronym_syllables, letter_syllables
-from .identifiers import fold_accents, line_tokens, split_identifier
+from .identifiers import line_tokens, split_identifier
 from .numbers import number_syllables
 
 # Where a token's count came from; only "dictionary", "acronym" and "number" are confident.
