@@ -146,8 +146,10 @@ def show(result, as_json: bool) -> None:
         table.add_column(lab, justify="right")
     for name in names:
         table.add_row(name, *[_fmt(s["metrics"][lab].get(name)) for lab in labels])
-    table.add_row("parse failures", *[_fmt(s["parse_failure_rate"][lab]) for lab in labels])
-    table.add_row("truncated", *[_fmt(s["truncated_share"][lab]) for lab in labels])
+    for name, key in (("parse_failure_rate", "parse_failure_rate"),
+                      ("truncated_share", "truncated_share")):
+        if name not in names:  # shares every run reports, unless the task already did
+            table.add_row(name, *[_fmt(s[key][lab]) for lab in labels])
     con = out_console()
     con.print(table)
     rps = s["requests_per_s"]
