@@ -173,3 +173,9 @@ def test_seeded_and_swap_antisymmetric():
 def test_bad_input_names_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+@pytest.mark.parametrize("seed", [None, -1, 1.5, "0"])
+def test_seed_must_be_an_integer(seed):
+    with pytest.raises(ValueError, match="seed"):
+        paired_bootstrap([1.0, 2.0], [2.0, 3.0], seed=seed)

@@ -52,9 +52,11 @@ def test_exact_pvalue_everywhere_small_n():
             assert binomial_pvalue_half(k, n) == pytest.approx(binomtest(k, n, 0.5).pvalue, rel=1e-12)
 
 
-def test_large_discordant_count():
-    assert binomial_pvalue_half(4_800, 10_000) == pytest.approx(binomtest(4_800, 10_000, 0.5).pvalue,
-                                                                 rel=1e-9)
+@pytest.mark.parametrize("k,n", [(4_800, 10_000), (5_000, 10_000), (10_000, 20_001), (49_500, 100_000),
+                                 (48_000, 100_000), (7_000, 15_000)])
+def test_large_discordant_count(k, n):
+    # exact integers up to 10,000 discordant pairs, scipy.special.bdtr above
+    assert binomial_pvalue_half(k, n) == pytest.approx(binomtest(k, n, 0.5).pvalue, rel=1e-9)
 
 
 def test_symmetric_in_swap():
@@ -206,7 +208,8 @@ def test_mdd_undetectable_is_inf():
 
 @pytest.mark.parametrize("kwargs,name", [
     (dict(n=0, discordance_rate=0.2), "n"), (dict(n=10, discordance_rate=0), "discordance_rate"),
-    (dict(n=10, discordance_rate=1.5), "discordance_rate"), (dict(n=10, discordance_rate=0.2, alpha=0), "alpha"),
+    (dict(n=10, discordance_rate=1.5), "discordance_rate"),
+    (dict(n=10, discordance_rate=0.2, alpha=0), "alpha"),
     (dict(n=10, discordance_rate=0.2, power=0.3), "power"), (dict(n=2.5, discordance_rate=0.2), "n"),
 ])
 def test_mdd_bad_input(kwargs, name):

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assay.stats._checks import as_sequence, codes, confidence, count, label_list, same_length
+from assay.stats._checks import (as_sequence, codes, confidence, count, label_list, rng_from,
+                                  same_length)
 from assay.stats._resample import index_chunks, percentile_interval
 
 
@@ -74,7 +75,7 @@ def kappa_bootstrap(rater_a, rater_b, *, labels, n_resamples: int = 2000,
     level = confidence(confidence_level)
     n_resamples = count("n_resamples", n_resamples)
     kappa = float(kappa_from_counts(np.bincount(pairs, minlength=k * k)[None, :], k)[0])
-    samples = _bootstrap_kappas(pairs, k, n_resamples, np.random.default_rng(seed))
+    samples = _bootstrap_kappas(pairs, k, n_resamples, rng_from(seed))
     valid = samples[~np.isnan(samples)]
     low, high = percentile_interval(valid, level)
     return KappaResult(kappa=kappa, ci_low=low, ci_high=high, n=len(pairs), n_resamples=n_resamples,

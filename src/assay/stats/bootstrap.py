@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assay.stats._checks import as_floats, as_sequence, confidence, count, same_length, shown
+from assay.stats._checks import (as_floats, as_sequence, confidence, count, rng_from, same_length,
+                                  shown)
 from assay.stats._resample import index_chunks, percentile_interval
 
 # At most this many distinct per-item differences (and at most a quarter of the items) -> the
@@ -65,9 +66,10 @@ def paired_bootstrap(base: Sequence, candidate: Sequence, statistic: Callable[[l
     level = confidence(confidence_level)
     n_resamples = count("n_resamples", n_resamples)
     if statistic is not None and not callable(statistic):
-        raise ValueError(f"statistic must be a function of the per-item values or None, got {shown(statistic)}")
+        raise ValueError("statistic must be a function of the per-item values or None, "
+                         f"got {shown(statistic)}")
     units = _units(groups, len(base))
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     if statistic is None:
         b, c = as_floats("base", base), as_floats("candidate", candidate)
         point = (float(b.mean()), float(c.mean()))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assay.stats._checks import as_floats, count, same_length
+from assay.stats._checks import as_floats, count, rng_from, same_length
 
 EXACT_MAX_N = 16
 _CHUNK_ELEMENTS = 1 << 20
@@ -50,7 +50,7 @@ def permutation_test(base, candidate, *, n_resamples: int = 10_000, seed: int = 
         hits = int(np.count_nonzero(np.abs(means) >= threshold))
         return PermutationResult(n=len(diff), mean_difference=observed, pvalue=hits / len(means),
                                  n_resamples=len(means), exact=True)
-    hits = _random_sign_hits(diff, threshold, n_resamples, np.random.default_rng(seed))
+    hits = _random_sign_hits(diff, threshold, n_resamples, rng_from(seed))
     return PermutationResult(n=len(diff), mean_difference=observed,
                              pvalue=(1 + hits) / (1 + n_resamples), n_resamples=n_resamples, exact=False)
 
