@@ -118,7 +118,7 @@ def test_groups_resample_whole_clusters_brute_force():
     groups = [f"paper{i // 3}" for i in range(24)]  # 8 papers x 3 reviews
     base, cand = list(rng.random(24)), list(rng.random(24) + 0.1)
     got = paired_bootstrap(base, cand, groups=groups, n_resamples=300, seed=9)
-    names = sorted(set(groups))
+    names = list(dict.fromkeys(groups))  # clusters are numbered in order of first appearance
     members = {g: [i for i in range(24) if groups[i] == g] for g in names}
     idx = np.random.default_rng(9).integers(0, 8, size=(300, 8), dtype=np.int64)
     diffs = []
@@ -179,3 +179,11 @@ def test_bad_input_names_argument(call, name):
 def test_seed_must_be_an_integer(seed):
     with pytest.raises(ValueError, match="seed"):
         paired_bootstrap([1.0, 2.0], [2.0, 3.0], seed=seed)
+
+
+def test_groups_keep_distinct_labels_of_different_types():
+    # 1 and "1" are different papers; a list is not a usable label
+    got = paired_bootstrap([0.1, 0.2, 0.3], [0.2, 0.2, 0.5], groups=[1, "1", 1], n_resamples=50)
+    assert got.n_groups == 2
+    with pytest.raises(ValueError, match="groups"):
+        paired_bootstrap([0.1, 0.2], [0.2, 0.3], groups=[[1], [2]], n_resamples=5)

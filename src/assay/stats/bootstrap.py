@@ -81,17 +81,18 @@ def paired_bootstrap(base: Sequence, candidate: Sequence, statistic: Callable[[l
 
 
 def _units(groups: Sequence | None, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """For cluster resampling: (item order sorted by cluster, cluster starts, cluster sizes)."""
+    """For cluster resampling: (item order sorted by cluster, cluster starts, cluster sizes), with
+    clusters numbered in order of first appearance."""
     if groups is None:
         return None
     as_sequence("groups", groups)
     if len(groups) != n:
         raise ValueError(f"groups must have one label per item ({n}), got {len(groups)}")
+    index: dict = {}
     try:
-        _, inverse = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+        inverse = np.fromiter((index.setdefault(g, len(index)) for g in groups), dtype=np.int64, count=n)
     except TypeError:
-        raise ValueError(f"groups must hold hashable labels, got {shown(groups)}") from None
-    inverse = inverse.ravel()
+        raise ValueError(f"groups must hold hashable labels (str, int), got {shown(groups)}") from None
     order = np.argsort(inverse, kind="stable")
     sizes = np.bincount(inverse)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
