@@ -133,7 +133,7 @@ def test_bootstrap_metric_resamples_items_with_all_their_records(ct, tmp_path):
     recs = ct.table_records(lost=3, gained=6, both=20, neither=11)
     # item 20 (both correct greedily) fails one of its samples for ft: all_pass drops
     recs += [ct.record(20, "ft", False, sample=0), ct.record(20, "base", True, sample=0)]
-    c = compare_runs(ct.write_run(tmp_path / "run", recs), n_resamples=300, seed=1)
+    c = compare_runs(ct.write_run(tmp_path / "run", recs), bootstrap_resamples=300, seed=1)
     ap = c.metric("all_pass")
     assert ap.test == "bootstrap"
     assert (ap.base, ap.candidate) == pytest.approx((23 / 40, 25 / 40))
@@ -155,7 +155,8 @@ def test_grouped_metric_uses_a_cluster_bootstrap(ct, tmp_path):
     recs = ct.table_records(lost=4, gained=12, both=14, neither=10)
     for r in recs:
         r["scores"]["paper"] = f"p{int(r['id']) // 4}"   # 4 reviews per paper: 10 papers
-    c = compare_runs(ct.write_run(tmp_path / "run", recs), n_resamples=400, seed=2)
+    c = compare_runs(ct.write_run(tmp_path / "run", recs), n_resamples=400,
+                     bootstrap_resamples=400, seed=2)
     ra = c.metric("review_accuracy")
     assert ra.test == "cluster bootstrap" and ra.n_groups == 10
     assert (ra.mcnemar.b, ra.mcnemar.c) == (4, 12)      # the table is still there to read
@@ -244,3 +245,15 @@ def test_cli_json_carries_the_mcnemar_pvalue(ct, tmp_path):
                          text=True, env=env)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
     assert "item 3" in bad.stderr and "--allow-prompt-mismatch" in bad.stderr
+
+
+def test_too_few_resamples_or_clusters_are_warned(ct, tmp_path):
+    recs = ct.table_records()
+    for r in recs:
+        r["scores"]["paper"] = f"p{int(r['id']) % 3}"      # 3 clusters
+    c = compare_runs(ct.write_run(tmp_path / "run", recs), n_resamples=200,
+                     bootstrap_resamples=50)
+    assert any("50 bootstrap resamples no p-value goes below 0.0392" in w
+               and "--bootstrap-resamples 800" in w for w in c.warnings)
+    assert any(w.startswith("review_accuracy: the cluster bootstrap has only 3 group(s)")
+               for w in c.warnings)

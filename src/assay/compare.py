@@ -23,7 +23,8 @@ Conventions (documented once, here):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import chain
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -153,6 +154,7 @@ class Comparison:
     noise_run: str | None = None
     details: dict = field(default_factory=dict)
     n_resamples: int = 10_000
+    bootstrap_resamples: int = 1_000
     seed: int = 0
     confidence_level: float = 0.95
     created_at: str = ""
@@ -376,14 +378,16 @@ class Ctx:
     base_items: dict[str, list[dict]]
     cand_items: dict[str, list[dict]]
     n_resamples: int
+    bootstrap_resamples: int
     seed: int
     confidence_level: float
 
 
-def make_ctx(joined: Joined, n_resamples: int, seed: int, confidence_level: float) -> Ctx:
+def make_ctx(joined: Joined, n_resamples: int, bootstrap_resamples: int, seed: int,
+             confidence_level: float) -> Ctx:
     return Ctx(joined.base, joined.candidate, _greedy(joined.base), _greedy(joined.candidate),
-               _by_item(joined.base), _by_item(joined.candidate), n_resamples, seed,
-               confidence_level)
+               _by_item(joined.base), _by_item(joined.candidate), n_resamples,
+               bootstrap_resamples, seed, confidence_level)
 
 
 def _discordant(ids, a, b, ctx: Ctx) -> tuple[tuple[Discordant, ...], tuple[Discordant, ...]]:
@@ -414,10 +418,11 @@ def _bootstrap(metric: Metric, ctx: Ctx):
     cand_lists = [ctx.cand_items[i] for i in ids]
 
     def statistic(lists):
-        return metric.compute([r for rs in lists for r in rs])
+        return metric.compute(list(chain.from_iterable(lists)))
 
     groups = _groups(ctx.base_greedy, ids, metric.group) if metric.group else None
-    return paired_bootstrap(base_lists, cand_lists, statistic, n_resamples=ctx.n_resamples,
+    return paired_bootstrap(base_lists, cand_lists, statistic,
+                            n_resamples=ctx.bootstrap_resamples,
                             confidence_level=ctx.confidence_level, groups=groups, seed=ctx.seed)
 
 
@@ -621,6 +626,26 @@ def _coverage_warnings(joined: Joined, base: Side, cand: Side) -> list[str]:
     return out
 
 
+def resolution_warnings(metrics: Sequence[MetricComparison], bootstrap_resamples: int,
+                        alpha: float = 0.05) -> list[str]:
+    """A bootstrap p-value cannot go below 2 / (resamples + 1); after Holm across many metrics
+    that floor alone can hide a real change, and the fix is more resamples, not a weaker test."""
+    out = []
+    tested = [m for m in metrics if _finite(m.pvalue)]
+    boot = [m for m in tested if "bootstrap" in m.test]
+    floor = 2 / (bootstrap_resamples + 1)
+    if boot and floor * len(tested) >= alpha:
+        need = math.ceil(2 * len(tested) / alpha * 5)
+        out.append(f"with {bootstrap_resamples:,} bootstrap resamples no p-value goes below "
+                   f"{floor:.3g}, so after Holm across {len(tested)} metrics a bootstrap metric "
+                   f"cannot reach p < {alpha}. Fix: --bootstrap-resamples {need} or more")
+    few = [m for m in boot if m.n_groups is not None and m.n_groups < 10]
+    for m in few:
+        out.append(f"{m.name}: the cluster bootstrap has only {m.n_groups} group(s); its "
+                   "interval and p-value are unreliable with so few clusters")
+    return out
+
+
 def _noise_warnings(metrics: Sequence[MetricComparison]) -> list[str]:
     return [f"{m.name}: the change ({m.difference:+.3g}) is within the noise floor (a repeat "
             f"run of the base moved {m.noise.difference:+.3g})" for m in metrics
@@ -636,14 +661,20 @@ def _repeat_records(noise: Run, base_label: str) -> list[dict]:
 def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None, *,
                  base: str | None = None, candidate: str | None = None,
                  goals: str | Path | None = None, noise: Run | str | Path | None = None,
-                 allow_prompt_mismatch: bool = False, n_resamples: int = 10_000, seed: int = 0,
-                 confidence_level: float = 0.95) -> Comparison:
+                 allow_prompt_mismatch: bool = False, n_resamples: int = 10_000,
+                 bootstrap_resamples: int = 1_000, seed: int = 0,
+                 confidence_level: float = 0.95,
+                 on_metric: Callable[[str, int, int], None] | None = None) -> Comparison:
     """Compare a candidate model with its base on the items both were asked.
 
     ``run_a`` alone must hold two models (``base``/``candidate`` pick them when it holds more);
     with ``run_b``, the base comes from ``run_a`` unless ``base`` names a model of ``run_b``.
     ``goals`` is a goals.yaml (its lock is read from beside it); ``noise`` a repeat run of the
-    base model, which gives each metric's noise floor.
+    base model, which gives each metric's noise floor. ``n_resamples`` drives the vectorized
+    resampling (sign flips, bootstrap of a mean); ``bootstrap_resamples`` the bootstrap of
+    metrics that are recomputed from the records on every resample (F1, kappa...), which costs
+    one call of the task's metric per resample and side. ``on_metric(name, i, n)`` is called
+    before each metric is compared (for a progress display).
     """
     from .rundir import task_of
 
@@ -664,8 +695,8 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
     if bside.label == cside.label:
         cside = replace(cside, label=f"{clabel} ({Path(crun.path).name})")
     task = task_of(brun)
-    ctx = make_ctx(joined, n_resamples, seed, confidence_level)
-    metrics = _compare_metrics(task, ctx)
+    ctx = make_ctx(joined, n_resamples, bootstrap_resamples, seed, confidence_level)
+    metrics = _compare_metrics(task, ctx, on_metric)
     warnings = [mismatch] if mismatch else []
     if brun.manifest.get("task_options", {}) != crun.manifest.get("task_options", {}):
         warnings.append(f"task options differ: {brun.manifest.get('task_options')} vs "
@@ -679,7 +710,7 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
         metrics = _with_noise(task, metrics, ctx, _repeat_records(nrun, blabel))
         noise_run = str(nrun.path)
     warnings += side_warnings(bside, cside) + _coverage_warnings(joined, bside, cside)
-    warnings += _noise_warnings(metrics)
+    warnings += _noise_warnings(metrics) + resolution_warnings(metrics, bootstrap_resamples)
     cmp = Comparison(
         task=brun.task, base=bside, candidate=cside,
         n_items=len({str(r["id"]) for r in joined.base}), n_paired=len(joined.base),
@@ -687,7 +718,8 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
         prompt_mismatches=tuple(show_key(k) for k in joined.mismatches),
         warnings=tuple(warnings), noise_run=noise_run,
         details={"base": _details(task, ctx.base), "candidate": _details(task, ctx.candidate)},
-        n_resamples=n_resamples, seed=seed, confidence_level=confidence_level,
+        n_resamples=n_resamples, bootstrap_resamples=bootstrap_resamples, seed=seed,
+        confidence_level=confidence_level,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     if goals is not None:
         from .goals import check_goals
@@ -696,11 +728,15 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
     return cmp
 
 
-def _compare_metrics(task, ctx: Ctx) -> list[MetricComparison]:
+def _compare_metrics(task, ctx: Ctx, on_metric=None) -> list[MetricComparison]:
     base_metrics = _metric_map(task, ctx.base)
     cand_metrics = _metric_map(task, ctx.candidate)
-    out = [compare_metric(m, cand_metrics[name], ctx) for name, m in base_metrics.items()
-           if name in cand_metrics]
+    shared = [m for name, m in base_metrics.items() if name in cand_metrics]
+    out = []
+    for i, m in enumerate(shared):
+        if on_metric is not None:
+            on_metric(m.name, i, len(shared))
+        out.append(compare_metric(m, cand_metrics[m.name], ctx))
     return with_holm(out)
 
 

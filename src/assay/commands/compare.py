@@ -67,15 +67,19 @@ def compare_command(
                                                help="Compare even when prompts differ (warns)."),
     resamples: int = typer.Option(10_000, "--resamples", help="Bootstrap / permutation "
                                   "resamples."),
+    bootstrap_resamples: int = typer.Option(1_000, "--bootstrap-resamples", help="Resamples "
+                                            "of metrics recomputed per resample (F1, kappa)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the resampling."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Draw PNG plots with --out."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     from ..compare import compare_runs
 
-    cmp = compare_runs(run_a, run_b, base=base, candidate=candidate, goals=goals, noise=noise,
-                       allow_prompt_mismatch=allow_prompt_mismatch, n_resamples=resamples,
-                       seed=seed)
+    with _Status(enabled=not as_json) as status:
+        cmp = compare_runs(run_a, run_b, base=base, candidate=candidate, goals=goals,
+                           noise=noise, allow_prompt_mismatch=allow_prompt_mismatch,
+                           n_resamples=resamples, bootstrap_resamples=bootstrap_resamples,
+                           seed=seed, on_metric=status.update)
     files = None
     if out:
         from ..report import write_report
@@ -92,6 +96,32 @@ def compare_command(
         show_comparison(cmp, files)
 
 
+class _Status:
+    """A one-line status on stderr while metrics are compared (only on a terminal)."""
+
+    def __init__(self, enabled: bool):
+        import sys
+
+        self.enabled = enabled and sys.stderr.isatty()
+        self._status = None
+
+    def __enter__(self):
+        if self.enabled:
+            from ._common import err_console
+
+            self._status = err_console().status("loading runs")
+            self._status.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self._status is not None:
+            self._status.__exit__(*exc)
+
+    def update(self, name: str, i: int, n: int) -> None:
+        if self._status is not None:
+            self._status.update(f"comparing {name} ({i + 1}/{n})")
+
+
 def _files_dict(files) -> dict:
     return {"markdown": str(files.markdown), "json": str(files.json),
             "plots": [str(p) for p in files.plots],
@@ -104,31 +134,40 @@ def _fmt(x, digits: int = 3, sign: bool = False) -> str:
     return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
 
 
+def _console():
+    """stdout console; when piped, wide enough that the table does not wrap."""
+    import sys
+
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
 def show_comparison(cmp, files=None) -> None:
     from rich.table import Table
 
     from ..report.markdown import goal_cells, pval
-    from ._common import out_console
 
-    console = out_console()
+    console = _console()
     table = Table(title=f"{cmp.task}: {cmp.candidate.label} vs {cmp.base.label} "
                         f"({cmp.n_items} items)")
-    for col in ("Metric", "Base", "Candidate", "Diff [95% CI]", "Test", "p", "p Holm",
-                "Baseline gap", "Goal", "Verdict"):
-        table.add_column(col)
+    cols = ["Metric", "Base", "Candidate", "Diff [95% CI]", "p (Holm)"]
+    cols += ["Goal"] if cmp.goals is not None else []
+    for col in cols + ["Verdict"]:
+        table.add_column(col, no_wrap=col in ("Metric", "Diff [95% CI]"))
     for m in cmp.metrics:
         goal, verdict = goal_cells(cmp, m)
-        gaps = (f"{_fmt(m.base_gap, sign=True)} -> {_fmt(m.candidate_gap, sign=True)}"
-                if m.base_gap is not None or m.candidate_gap is not None else "")
-        test = m.test + (f" {m.mcnemar.b} lost/{m.mcnemar.c} gained" if m.mcnemar else "")
-        table.add_row(m.name, _fmt(m.base), _fmt(m.candidate),
-                      f"{_fmt(m.difference, sign=True)} [{_fmt(m.ci_low, sign=True)}, "
-                      f"{_fmt(m.ci_high, sign=True)}]", test, pval(m.pvalue),
-                      pval(m.pvalue_holm), gaps, goal, verdict.replace("**", ""))
+        row = [m.name, _fmt(m.base), _fmt(m.candidate),
+               f"{_fmt(m.difference, sign=True)} [{_fmt(m.ci_low, sign=True)}, "
+               f"{_fmt(m.ci_high, sign=True)}]", f"{pval(m.pvalue)} ({pval(m.pvalue_holm)})"]
+        row += [goal] if cmp.goals is not None else []
+        table.add_row(*row, verdict.replace("**", ""))
     console.print(table)
     for m in cmp.metrics:
-        if m.mcnemar is not None and m.detectability:
-            console.print(f"{m.name}: {m.detectability}", style="dim")
+        if m.mcnemar is not None:
+            console.print(f"{m.name}: McNemar {m.mcnemar.b} lost / {m.mcnemar.c} gained "
+                          f"(n_discordant {m.mcnemar.n_discordant}); {m.detectability}",
+                          markup=False, highlight=False)
     warnings = list(cmp.warnings) + (list(cmp.goals.warnings) if cmp.goals else [])
     for w in warnings:
         console.print(f"warning: {w}", style="bold yellow", markup=False)

@@ -161,7 +161,8 @@ def markdown(c: Comparison) -> str:
     """The Markdown report of a comparison."""
     head = [f"# {c.task}: {c.candidate.label} vs {c.base.label}", "",
             f"Paired comparison on {c.n_items} items ({c.n_paired} paired completions); "
-            f"{c.n_resamples:,} resamples, seed {c.seed}; p-values Holm-adjusted across "
+            f"{c.n_resamples:,} resamples ({c.bootstrap_resamples:,} for metrics recomputed per "
+            f"resample), seed {c.seed}; p-values Holm-adjusted across "
             f"{len(c.metrics)} metrics.", ""]
     body = table(c) + [""] + [details_line(m, c.confidence_level) for m in c.metrics] + [""]
     only = []

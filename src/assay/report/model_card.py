@@ -67,7 +67,8 @@ def _protocol(c: Comparison) -> list[str]:
         f"prompts ({c.n_paired} paired completions, joined by item, pass and sample).",
         f"- Paired tests ({', '.join(tests)}): McNemar's exact test on per-item pass/fail, a "
         "sign-flip permutation test on per-item scores, a paired bootstrap of items otherwise; "
-        f"{c.confidence_level:.0%} intervals, {c.n_resamples:,} resamples, seed {c.seed}; "
+        f"{c.confidence_level:.0%} intervals, {c.n_resamples:,} resamples "
+        f"({c.bootstrap_resamples:,} for metrics recomputed per resample), seed {c.seed}; "
         f"p-values Holm-adjusted across {len(c.metrics)} metrics.",
         f"- Base `{c.base.label}` ({c.base.spec or 'see run'}); candidate `{c.candidate.label}` "
         f"({c.candidate.spec or 'see run'}). Runs: `{c.base.run}`, `{c.candidate.run}`.",
