@@ -6,8 +6,8 @@ lazily and only where no closed form or exact integer computation serves, so imp
 costs numpy and little else (the compare command must stay fast).
 """
 
-from assay.stats.agreement import KappaResult, cohen_kappa, kappa_bootstrap
-from assay.stats.bootstrap import BootstrapResult, paired_bootstrap
+from assay.stats.agreement import KappaResult, cohen_kappa, kappa_bootstrap, kappa_from_confusion
+from assay.stats.bootstrap import BootstrapResult, paired_bootstrap, sums_bootstrap
 from assay.stats.calibration import CalibrationResult, ReliabilityBin, calibration
 from assay.stats.classification import (Baseline, BinaryMetrics, always_positive_baseline,
                                         binary_metrics, macro_f1, majority_baseline)
@@ -22,6 +22,6 @@ __all__ = [
     "Baseline", "BinaryMetrics", "BootstrapResult", "CalibrationResult", "Interval", "KappaResult",
     "McNemarResult", "NoiseFloorResult", "PermutationResult", "ReliabilityBin",
     "always_positive_baseline", "binary_metrics", "calibration", "cohen_kappa", "holm",
-    "kappa_bootstrap", "macro_f1", "majority_baseline", "mcnemar", "min_detectable_difference",
-    "noise_floor", "paired_bootstrap", "permutation_test", "shuffle_floor", "wilson_interval",
+    "kappa_bootstrap", "kappa_from_confusion", "macro_f1", "majority_baseline", "mcnemar", "min_detectable_difference",
+    "noise_floor", "paired_bootstrap", "permutation_test", "sums_bootstrap", "shuffle_floor", "wilson_interval",
 ]

@@ -91,3 +91,26 @@ def _bootstrap_kappas(pairs: np.ndarray, k: int, n_resamples: int, rng) -> np.nd
         counts = np.bincount((pairs[idx] + offsets).ravel(), minlength=rows * cells)
         out.append(kappa_from_counts(counts.reshape(rows, cells), k))
     return np.concatenate(out)
+
+
+def kappa_from_confusion(counts, n_labels: int) -> np.ndarray:
+    """Cohen's kappa from confusion-matrix cell counts, vectorized over leading axes.
+
+    counts: array (..., n_labels * n_labels), cell i * n_labels + j = items rater_a put in label i
+    and rater_b in label j (row-major). Returns kappa (...), nan where there are no items or the
+    expected agreement is 1 (as cohen_kappa). This is what a bootstrap of kappa resamples: the
+    cells are per-item sums, so sums_bootstrap can draw 10,000 resamples in one matrix product.
+    """
+    if isinstance(n_labels, bool) or not isinstance(n_labels, (int, np.integer)) or n_labels < 2:
+        raise ValueError(f"n_labels must be an integer >= 2, got {n_labels!r}")
+    arr = np.asarray(counts, dtype=np.float64)
+    if arr.shape[-1] != n_labels * n_labels:
+        raise ValueError(f"counts must have {n_labels * n_labels} cells on the last axis, got "
+                         f"shape {arr.shape}")
+    cells = arr.reshape(arr.shape[:-1] + (n_labels, n_labels))
+    total = cells.sum(axis=(-2, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        observed = np.trace(cells, axis1=-2, axis2=-1) / total
+        expected = (cells.sum(axis=-1) * cells.sum(axis=-2)).sum(axis=-1) / total ** 2
+        kappa = (observed - expected) / (1 - expected)
+    return np.where((total > 0) & (expected < 1), kappa, np.nan)

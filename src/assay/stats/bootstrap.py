@@ -80,6 +80,59 @@ def paired_bootstrap(base: Sequence, candidate: Sequence, statistic: Callable[[l
     return _result(len(base), point, diffs, n_resamples, level, units)
 
 
+def sums_bootstrap(base_stats, candidate_stats, from_sums: Callable[[np.ndarray], np.ndarray], *,
+                   n_resamples: int = 10_000, confidence_level: float = 0.95,
+                   groups: Sequence | None = None, seed: int = 0) -> BootstrapResult:
+    """Paired bootstrap of a metric that is a function of per-item sums, fully vectorized.
+
+    Many metrics are a function of sums over items of small per-item vectors (sufficient
+    statistics): accuracy and rates (hits, count), F1 (tp, fp, fn), Cohen's kappa (the cells of
+    the confusion matrix). base_stats, candidate_stats: arrays of shape (n, k), one row per item;
+    the metric is from_sums(stats.sum(axis=0)), and from_sums must map (..., k) to (...).
+
+    The resamples are those of paired_bootstrap with the same seed and groups (same index draws),
+    so the result equals paired_bootstrap(statistic=lambda rows: from_sums(sum(rows))), but each
+    chunk of resamples is one matrix product (multiplicities @ stats) instead of a Python call.
+    """
+    b = _stats_matrix("base_stats", base_stats)
+    c = _stats_matrix("candidate_stats", candidate_stats)
+    if b.shape != c.shape:
+        raise ValueError(f"base_stats and candidate_stats must have the same shape, got "
+                         f"{b.shape} and {c.shape}")
+    if not callable(from_sums):
+        raise ValueError(f"from_sums must be a function, got {shown(from_sums)}")
+    level = confidence(confidence_level)
+    n_resamples = count("n_resamples", n_resamples)
+    units = _units(groups, len(b))
+    if units is not None:  # a cluster's statistics are the sums over its items
+        order, starts, _ = units
+        b, c = np.add.reduceat(b[order], starts), np.add.reduceat(c[order], starts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        point = (float(from_sums(b.sum(axis=0))), float(from_sums(c.sum(axis=0))))
+        diffs = np.concatenate([from_sums(m @ c) - from_sums(m @ b) for m in
+                                _multiplicities(rng_from(seed), len(b), n_resamples)])
+    return _result(len(base_stats), point,
+                   diffs.astype(np.float64), n_resamples, level, units)
+
+
+def _stats_matrix(name: str, stats) -> np.ndarray:
+    arr = np.asarray(stats, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty (items, k) array, got shape {arr.shape}")
+    return arr
+
+
+def _multiplicities(rng, size: int, n_resamples: int):
+    """Per chunk, how many times each unit was drawn: (rows, size) from the same index draws as
+    index_chunks, so resample r is identical to paired_bootstrap's resample r."""
+    for idx in index_chunks(rng, size, n_resamples):
+        rows = idx.shape[0]
+        flat = (np.arange(rows, dtype=np.int64)[:, None] * size + idx).ravel()
+        yield np.bincount(flat, minlength=rows * size).reshape(rows, size).astype(np.float64)
+
+
 def _units(groups: Sequence | None, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """For cluster resampling: (item order sorted by cluster, cluster starts, cluster sizes), with
     clusters numbered in order of first appearance."""

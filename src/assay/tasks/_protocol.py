@@ -67,6 +67,16 @@ class Metric:
     test: "mcnemar" when ``outcome`` names a per-item bool score (pass/fail on the greedy original
     pass); "permutation" when ``outcome`` names a per-item float (paired sign-flip test);
     "bootstrap" for any other function of the records (F1, kappa...), resampling items.
+
+    group: a score key whose value clusters items (several reviews of one paper): the bootstrap
+    resamples whole clusters.
+
+    item_stats / from_sums (optional, both or neither): when the metric is a function of sums
+    over items of a small per-item vector (a rate: (hits, count); kappa: confusion cells), give
+    item_stats(records of ONE item) -> k numbers and a vectorized from_sums((..., k)) -> (...).
+    The metric must then equal from_sums(sum of item_stats over items), and the comparison
+    bootstraps it with one matrix product per chunk of resamples (stats.sums_bootstrap) instead of
+    calling ``compute`` on every resample: 10,000 resamples in milliseconds, not minutes.
     """
 
     name: str
@@ -78,6 +88,8 @@ class Metric:
     higher_is_better: bool = True
     group: str | None = None
     description: str = ""
+    item_stats: Callable[[Sequence[Record]], Sequence[float]] | None = None
+    from_sums: Callable[[Any], Any] | None = None
 
 
 class Task:
