@@ -65,8 +65,9 @@ def test_model_card_front_matter_parses_and_carries_the_numbers(comparison):
     assert result["task"] == {"type": "text-generation", "name": "cmp-test"}
     assert result["dataset"]["name"] == "items.jsonl"
     acc = [m for m in result["metrics"] if m["name"] == "accuracy"][0]
-    base = [m for m in result["metrics"] if m["name"] == "accuracy (base model)"][0]
-    assert (acc["type"], acc["value"], base["value"]) == ("accuracy", 0.47, 0.53)
+    assert (acc["type"], acc["value"], acc["verified"]) == ("accuracy", 0.47, False)
+    assert [m["name"] for m in result["metrics"]] == [m.name for m in comparison.metrics]
+    assert "| accuracy | 0.530 | 0.470 |" in card      # the base's values are in the table
     assert "## Evaluation protocol" in card and "## Limits" in card
     assert "pre-registered" in card and "13 lost, 7 gained" in card
     assert 'PeftModel.from_pretrained(base, "./ft-lora")' in card

@@ -163,7 +163,7 @@ def markdown(c: Comparison) -> str:
             f"Paired comparison on {c.n_items} items ({c.n_paired} paired completions); "
             f"{c.n_resamples:,} resamples ({c.bootstrap_resamples:,} for metrics recomputed per "
             f"resample), seed {c.seed}; p-values Holm-adjusted across "
-            f"{len(c.metrics)} metrics.", ""]
+            f"{len(c.metrics)} metric{'' if len(c.metrics) == 1 else 's'}.", ""]
     body = table(c) + [""] + [details_line(m, c.confidence_level) for m in c.metrics] + [""]
     only = []
     if c.only_base or c.only_candidate:

@@ -28,22 +28,16 @@ def _finite(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def _metric_entries(c: Comparison, include_base: bool) -> list[dict]:
-    out = []
-    for m in c.metrics:
-        if not _finite(m.candidate):
-            continue
-        out.append({"type": _hub_type(m.name), "value": round(float(m.candidate), 4),
-                    "name": m.name, "verified": False})
-        if include_base and _finite(m.base):
-            out.append({"type": _hub_type(m.name), "value": round(float(m.base), 4),
-                        "name": f"{m.name} (base model)", "verified": False})
-    return out
+def _metric_entries(c: Comparison) -> list[dict]:
+    """The candidate's values only: the Hub attributes model-index results to this model (the
+    base's values are in the card's table)."""
+    return [{"type": _hub_type(m.name), "value": round(float(m.candidate), 4), "name": m.name,
+             "verified": False} for m in c.metrics if _finite(m.candidate)]
 
 
 def front_matter(c: Comparison, *, base_model: str, model_name: str, dataset_name: str,
                  dataset_type: str, task_type: str, license: str | None,
-                 language: list[str] | None, include_base: bool = True) -> dict:
+                 language: list[str] | None) -> dict:
     meta: dict = {"base_model": base_model, "library_name": "peft",
                   "tags": ["assay", "lora", c.task]}
     if license:
@@ -54,7 +48,7 @@ def front_matter(c: Comparison, *, base_model: str, model_name: str, dataset_nam
         "name": model_name,
         "results": [{"task": {"type": task_type, "name": c.task},
                      "dataset": {"name": dataset_name, "type": dataset_type},
-                     "metrics": _metric_entries(c, include_base)}],
+                     "metrics": _metric_entries(c)}],
     }]
     return meta
 
