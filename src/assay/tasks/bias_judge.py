@@ -28,6 +28,8 @@ from ..errors import InputError
 from ._decision import (MIN_SLICE_N, in_slice, mean, scored, share, slice_values,
                         small_slice_warning)
 from ._protocol import ORIGINAL, SWAPPED, Check, Messages, Metric, Output, Record, Task, Unparsed
+from ._sums import confusion_stats, greedy_record, rate_stats, ratio
+from ..stats import kappa_from_confusion
 
 VERDICTS = ("A", "B", "TIE")
 MIRROR = {"A": "B", "B": "A", "TIE": "TIE"}
@@ -281,33 +283,90 @@ def _truncated(records: Sequence[Record]) -> float:
     return share([r for r in records if r.get("scores")], lambda r: r.get("truncated"))
 
 
+# ---- the same metrics as per-item sums, so a comparison bootstraps them in matrix products
+
+def _in(row: Record | None, slice_: str | None, category: str | None) -> bool:
+    return (row is not None and row["scores"]["verdict"] is not None
+            and (slice_ is None or str(row["scores"].get("slice")) == slice_)
+            and (category is None or str(row["scores"].get("category")) == category))
+
+
+def _kappa_sums(slice_: str | None = None, category: str | None = None) -> dict:
+    def pair(item_records):
+        row = greedy_record(item_records)
+        return (row["scores"]["human"], row["scores"]["verdict"]) if _in(row, slice_, category) \
+            else None
+    return {"item_stats": confusion_stats(VERDICTS, pair),
+            "from_sums": lambda s: kappa_from_confusion(s, len(VERDICTS))}
+
+
+def _position_sums(slice_: str | None = None) -> dict:
+    def flipped(item_records):
+        row, other = greedy_record(item_records), greedy_record(item_records, SWAPPED)
+        if not _in(row, slice_, None) or other is None or other["scores"]["verdict"] is None:
+            return None
+        return other["scores"]["verdict"] != row["scores"]["verdict"]
+    return {"item_stats": rate_stats(flipped), "from_sums": ratio}
+
+
+def _consistency_outcome(item_records):
+    by_sample = {r["sample"]: r["scores"]["verdict"] for r in item_records
+                 if r["sample"] is not None and r["pass"] == ORIGINAL and r["scores"]}
+    if not by_sample:
+        return None
+    row = greedy_record(item_records)
+    return _consistent(by_sample, row["scores"]["verdict"] if row else None)
+
+
+def _verbosity_outcome(item_records):
+    row = greedy_record(item_records)
+    return row["scores"]["chosen_minus_rejected"] if _in(row, None, None) else None
+
+
+def _completion_sums(hit) -> dict:
+    def stats(item_records):
+        rows = [r for r in item_records if r["scores"]]
+        return [float(len(rows)), float(sum(bool(hit(r)) for r in rows))]
+    return {"item_stats": stats, "from_sums": ratio}
+
+
+_SUMS_CONSISTENCY = {"item_stats": rate_stats(_consistency_outcome), "from_sums": ratio}
+_SUMS_VERBOSITY = {"item_stats": rate_stats(_verbosity_outcome), "from_sums": ratio}
+_SUMS_PARSE = _completion_sums(lambda r: r["scores"]["verdict"] is None)
+_SUMS_TRUNCATED = _completion_sums(lambda r: r.get("truncated"))
+
+
 def _metrics(records: Sequence[Record]) -> list[Metric]:
     rows = scored(records)
     out = [
         Metric("kappa", _kappa(), description="Cohen's kappa vs the human verdict, A/B/TIE, "
-               "parse failures dropped"),
+               "parse failures dropped", **_kappa_sums()),
         Metric("agreement", _agreement, test="mcnemar", outcome="agree",
                baseline=_majority_agreement, baseline_name="majority label",
                description="verdict equals the human's (a parse failure counts as no)"),
         Metric("position_bias", _position_bias(), higher_is_better=False,
-               description="verdict not mirrored when the responses swap places"),
+               description="verdict not mirrored when the responses swap places",
+               **_position_sums()),
         Metric("self_consistency", self_consistency,
-               description="sampled verdicts all agree (pairs with a parse failure left out)"),
+               description="sampled verdicts all agree (pairs with a parse failure left out)",
+               **_SUMS_CONSISTENCY),
         Metric("verbosity_bias", verbosity_bias, higher_is_better=False,
                baseline=_human_verbosity, baseline_name="human verdicts",
-               description="words of the picked response minus the other; + favours longer"),
-        Metric("parse_failure_rate", parse_failure_rate, higher_is_better=False),
-        Metric("truncated_share", _truncated, higher_is_better=False),
+               description="words of the picked response minus the other; + favours longer",
+               **_SUMS_VERBOSITY),
+        Metric("parse_failure_rate", parse_failure_rate, higher_is_better=False, **_SUMS_PARSE),
+        Metric("truncated_share", _truncated, higher_is_better=False, **_SUMS_TRUNCATED),
     ]
     slices = slice_values(rows, "slice")
     categories = slice_values(rows, "category")
     for s in slices:
-        out += [Metric(f"kappa/{s}", _kappa(s)),
-                Metric(f"position_bias/{s}", _position_bias(s), higher_is_better=False)]
+        out += [Metric(f"kappa/{s}", _kappa(s), **_kappa_sums(s)),
+                Metric(f"position_bias/{s}", _position_bias(s), higher_is_better=False,
+                       **_position_sums(s))]
     for c in categories:
         for s in slices:
             if in_slice(in_slice(rows, "slice", s), "category", c):
-                out.append(Metric(f"kappa/{s}/{c}", _kappa(s, c)))
+                out.append(Metric(f"kappa/{s}/{c}", _kappa(s, c), **_kappa_sums(s, c)))
     return out
 
 
