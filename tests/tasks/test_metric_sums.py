@@ -39,3 +39,23 @@ def test_bias_judge_sums_equal_compute_on_the_published_verdicts(shared_data, tm
                                         out=str(tmp_path / "run")))
     run = load_run(res.out_dir)
     assert check_sums(task_of(run), run.records) >= 20
+
+
+def test_paper_review_sums_equal_compute(tmp_path):
+    import json
+    import random
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "examples" / "paper-review" / "test.jsonl"
+    rng = random.Random(0)
+    lines = []
+    for item in map(json.loads, data.read_text().splitlines()):
+        choice = rng.choice(["ACCEPTANCE", "REJECTION", None])
+        text = f"## Summary\nok\nI recommend this paper for {choice}." if choice else "no idea"
+        lines.append(json.dumps({"id": item["id"], "output": text}))
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("\n".join(lines) + "\n")
+    res = score_predictions(ScoreConfig(task="paper-review", data=str(data),
+                                        predictions=[f"m={preds}"], out=str(tmp_path / "run")))
+    run = load_run(res.out_dir)
+    assert check_sums(task_of(run), run.records) >= 10

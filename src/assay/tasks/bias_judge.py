@@ -25,11 +25,11 @@ from typing import Any
 
 from ..dataset import Dataset, Field, load_items, read_records
 from ..errors import InputError
+from ..stats import kappa_from_confusion
 from ._decision import (MIN_SLICE_N, in_slice, mean, scored, share, slice_values,
                         small_slice_warning)
 from ._protocol import ORIGINAL, SWAPPED, Check, Messages, Metric, Output, Record, Task, Unparsed
 from ._sums import confusion_stats, greedy_record, rate_stats, ratio
-from ..stats import kappa_from_confusion
 
 VERDICTS = ("A", "B", "TIE")
 MIRROR = {"A": "B", "B": "A", "TIE": "TIE"}

@@ -19,10 +19,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..dataset import Dataset, Field, load_items
 from ._decision import (MIN_SLICE_N, in_slice, mean, scored, share, slice_values,
                         small_slice_warning)
 from ._protocol import ORIGINAL, Check, Messages, Metric, Output, Record, Task, Unparsed
+from ._sums import greedy_record, rate_stats, ratio
 from .peerread import cut_to_tokens, is_peerread_dir, read_peerread, strip_decision_statements
 
 ACCEPT, REJECT = "accept", "reject"
@@ -315,36 +318,95 @@ def _latency(records: Sequence[Record]) -> float:
     return mean([r.get("latency_s") for r in scored(records)])
 
 
+# ---- the same metrics as per-item sums, so a comparison bootstraps them in matrix products
+
+def _cells(venue: str | None = None):
+    """item_stats: the item's (tp, fp, fn, tn) cell with accept positive (parse failure = wrong)."""
+    def stats(item_records: Sequence[Record]) -> list[float]:
+        row = greedy_record(item_records)
+        if row is None or (venue is not None and str(row["scores"].get("venue")) != venue):
+            return [0.0, 0.0, 0.0, 0.0]
+        (gold,), (pred,) = _labels([row])
+        pos, said = gold == ACCEPT, pred == ACCEPT
+        return [float(pos and said), float(not pos and said), float(pos and not said),
+                float(not pos and not said)]
+    return stats
+
+
+def _from_cells(name: str):
+    """Vectorized precision / recall / f1 / accuracy from summed cells (0 when undefined, nan
+    with no items), as binary_metrics."""
+    def from_sums(s):
+        tp, fp, fn, tn = s[..., 0], s[..., 1], s[..., 2], s[..., 3]
+        num, den = {"precision": (tp, tp + fp), "recall": (tp, tp + fn),
+                    "f1": (2 * tp, 2 * tp + fp + fn), "accuracy": (tp + tn, tp + fp + fn + tn)}[name]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(den > 0, num / den, 0.0)
+        return np.where(tp + fp + fn + tn > 0, value, np.nan)
+    return from_sums
+
+
+def _binary_sums(name: str, venue: str | None = None) -> dict:
+    return {"item_stats": _cells(venue), "from_sums": _from_cells(name)}
+
+
+def _greedy_outcome(value):
+    def outcome(item_records):
+        row = greedy_record(item_records)
+        return None if row is None else value(row)
+    return {"item_stats": rate_stats(outcome), "from_sums": ratio}
+
+
+def _gap_stats(item_records) -> list[float]:
+    row = greedy_record(item_records)
+    if row is None:
+        return [0.0, 0.0, 0.0]
+    return [1.0, float(row["scores"]["predicted"] == ACCEPT), float(row["scores"]["gold"] == ACCEPT)]
+
+
+def _gap_from_sums(s):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(s[..., 0] > 0, np.abs(s[..., 1] - s[..., 2]) / s[..., 0], np.nan)
+
+
 def _metrics(records: Sequence[Record]) -> list[Metric]:
     out = [
         Metric("accuracy", _accuracy, test="mcnemar", outcome="correct",
                baseline=_majority_accuracy, baseline_name="majority label",
                description="share of papers whose decision matches the venue's"),
         Metric("precision", _binary_field("precision"), baseline=_always_accept("precision"),
-               baseline_name="always accept"),
+               baseline_name="always accept", **_binary_sums("precision")),
         Metric("recall", _binary_field("recall"), baseline=_always_accept("recall"),
-               baseline_name="always accept"),
+               baseline_name="always accept", **_binary_sums("recall")),
         Metric("f1", _binary_field("f1"), baseline=_always_accept("f1"),
-               baseline_name="always accept", description="F1 with accept as positive"),
+               baseline_name="always accept", description="F1 with accept as positive",
+               **_binary_sums("f1")),
         Metric("predicted_accept_rate", _predicted_accept_rate, baseline=_true_accept_rate,
-               baseline_name="true accept rate"),
-        Metric("true_accept_rate", _true_accept_rate),
+               baseline_name="true accept rate",
+               **_greedy_outcome(lambda r: r["scores"]["predicted"] == ACCEPT)),
+        Metric("true_accept_rate", _true_accept_rate,
+               **_greedy_outcome(lambda r: r["scores"]["gold"] == ACCEPT)),
         Metric("accept_rate_gap", _rate_gap, higher_is_better=False,
                description="|predicted - true accept rate|; stands in for calibration when "
-                           "the backend gives no logprobs"),
+                           "the backend gives no logprobs",
+               item_stats=_gap_stats, from_sums=_gap_from_sums),
         Metric("structure_compliance", _structure, test="mcnemar", outcome="structure_ok",
                description="all seven sections and exactly one recommendation line"),
-        Metric("parse_failure_rate", _parse_failures, higher_is_better=False),
+        Metric("parse_failure_rate", _parse_failures, higher_is_better=False,
+               **_greedy_outcome(lambda r: r["scores"]["predicted"] is None)),
         Metric("truncated_share", _truncated, higher_is_better=False,
-               description="completions cut by the token limit"),
-        Metric("mean_latency_s", _latency, higher_is_better=False),
+               description="completions cut by the token limit",
+               **_greedy_outcome(lambda r: bool(r.get("truncated")))),
+        Metric("mean_latency_s", _latency, higher_is_better=False,
+               **_greedy_outcome(lambda r: r.get("latency_s"))),
     ]
     if _calibrated_rows(records):
         out.append(Metric("ece", _ece, higher_is_better=False,
                           description="expected calibration error of P(ACCEPTANCE)"))
     for venue in slice_values(scored(records), "venue"):
-        out += [Metric(f"accuracy/{venue}", _venue_accuracy(venue)),
-                Metric(f"f1/{venue}", _binary_field("f1", venue))]
+        out += [Metric(f"accuracy/{venue}", _venue_accuracy(venue),
+                       **_binary_sums("accuracy", venue)),
+                Metric(f"f1/{venue}", _binary_field("f1", venue), **_binary_sums("f1", venue))]
     return out
 
 
