@@ -254,6 +254,24 @@ def test_too_few_resamples_or_clusters_are_warned(ct, tmp_path):
     c = compare_runs(ct.write_run(tmp_path / "run", recs), n_resamples=200,
                      bootstrap_resamples=50)
     assert any("50 bootstrap resamples no p-value goes below 0.0392" in w
-               and "--bootstrap-resamples 800" in w for w in c.warnings)
+               and "--bootstrap-resamples (or --resamples) 1000" in w for w in c.warnings)
     assert any(w.startswith("review_accuracy: the cluster bootstrap has only 3 group(s)")
                for w in c.warnings)
+
+
+def test_sums_metric_is_bootstrapped_vectorized_with_the_same_resamples(ct, tmp_path):
+    from assay.stats import paired_bootstrap
+
+    recs = ct.table_records(lost=5, gained=11, both=20, neither=14)
+    c = compare_runs(ct.write_run(tmp_path / "run", recs), n_resamples=500,
+                     bootstrap_resamples=50, seed=4)
+    fast = c.metric("accuracy_sums")
+    assert fast.n_resamples == 500 and c.metric("all_pass").n_resamples == 50
+    b = [[r] for r in recs if r["model"] == "base"]
+    k = [[r] for r in recs if r["model"] == "ft"]
+    import cmp_task
+    ref = paired_bootstrap(b, k, lambda ls: cmp_task._accuracy([x for l in ls for x in l]),
+                           n_resamples=500, seed=4)
+    assert (fast.base, fast.candidate) == pytest.approx((0.5, 0.62))
+    assert (fast.ci_low, fast.ci_high, fast.pvalue) == pytest.approx(
+        (ref.ci_low, ref.ci_high, ref.pvalue))

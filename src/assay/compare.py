@@ -113,6 +113,7 @@ class MetricComparison:
     mcnemar: McNemarDetail | None = None
     noise: NoiseDetail | None = None
     distribution: Distribution | None = None
+    n_resamples: int | None = None
 
     @property
     def improved(self) -> bool:
@@ -410,12 +411,22 @@ def _mcnemar_detail(ids, a, b, ctx: Ctx):
 
 
 def _bootstrap(metric: Metric, ctx: Ctx):
-    """Paired bootstrap of items: the metric recomputed on each resample of item ids."""
+    """Paired bootstrap of items: one matrix product per chunk of resamples when the metric is
+    a function of per-item sums (item_stats / from_sums), else the metric recomputed from the
+    records on each resample (``bootstrap_resamples`` of them: one Python call per resample)."""
     from .stats import paired_bootstrap
 
     ids = [i for i in ctx.base_items if i in ctx.cand_items]
     base_lists = [ctx.base_items[i] for i in ids]
     cand_lists = [ctx.cand_items[i] for i in ids]
+    if getattr(metric, "item_stats", None) is not None and getattr(metric, "from_sums", None):
+        from .stats import sums_bootstrap
+
+        groups = _groups(ctx.base_greedy, ids, metric.group) if metric.group else None
+        return sums_bootstrap([metric.item_stats(x) for x in base_lists],
+                              [metric.item_stats(x) for x in cand_lists], metric.from_sums,
+                              n_resamples=ctx.n_resamples, confidence_level=ctx.confidence_level,
+                              groups=groups, seed=ctx.seed)
 
     def statistic(lists):
         return metric.compute(list(chain.from_iterable(lists)))
@@ -438,6 +449,7 @@ class TestResult:
     mcnemar: McNemarDetail | None = None
     discordance_rate: float | None = None
     distribution: Distribution | None = None
+    n_resamples: int | None = None
 
 
 def run_test(metric: Metric, ctx: Ctx) -> TestResult:
@@ -462,7 +474,8 @@ def run_test(metric: Metric, ctx: Ctx) -> TestResult:
     res = _bootstrap(metric, ctx)
     name = "cluster bootstrap" if metric.group else "bootstrap"
     return TestResult(name, res.n, res.difference, res.ci_low, res.ci_high, res.pvalue,
-                      res.n_groups if metric.group else None, detail, rate, dist)
+                      res.n_groups if metric.group else None, detail, rate, dist,
+                      res.n_resamples)
 
 
 def _permutation(a, b, ctx: Ctx, dist: Distribution) -> TestResult:
@@ -567,7 +580,8 @@ def compare_metric(metric: Metric, cand_metric: Metric, ctx: Ctx) -> MetricCompa
         pvalue=test.pvalue, description=metric.description, baseline_name=metric.baseline_name,
         base_baseline=bb, candidate_baseline=cb, base_gap=gap(base_v, bb, hib),
         candidate_gap=gap(cand_v, cb, hib), min_detectable=mdd, detectability=sentence,
-        n_groups=test.n_groups, mcnemar=test.mcnemar, distribution=test.distribution)
+        n_groups=test.n_groups, mcnemar=test.mcnemar, distribution=test.distribution,
+        n_resamples=test.n_resamples)
 
 
 def with_holm(metrics: list[MetricComparison]) -> list[MetricComparison]:
@@ -626,19 +640,20 @@ def _coverage_warnings(joined: Joined, base: Side, cand: Side) -> list[str]:
     return out
 
 
-def resolution_warnings(metrics: Sequence[MetricComparison], bootstrap_resamples: int,
-                        alpha: float = 0.05) -> list[str]:
+def resolution_warnings(metrics: Sequence[MetricComparison], alpha: float = 0.05) -> list[str]:
     """A bootstrap p-value cannot go below 2 / (resamples + 1); after Holm across many metrics
     that floor alone can hide a real change, and the fix is more resamples, not a weaker test."""
     out = []
     tested = [m for m in metrics if _finite(m.pvalue)]
     boot = [m for m in tested if "bootstrap" in m.test]
-    floor = 2 / (bootstrap_resamples + 1)
+    fewest = min((m.n_resamples for m in boot if m.n_resamples), default=None)
+    floor = 2 / (fewest + 1) if fewest else 0.0
     if boot and floor * len(tested) >= alpha:
         need = math.ceil(2 * len(tested) / alpha * 5)
-        out.append(f"with {bootstrap_resamples:,} bootstrap resamples no p-value goes below "
+        out.append(f"with {fewest:,} bootstrap resamples no p-value goes below "
                    f"{floor:.3g}, so after Holm across {len(tested)} metrics a bootstrap metric "
-                   f"cannot reach p < {alpha}. Fix: --bootstrap-resamples {need} or more")
+                   f"cannot reach p < {alpha}. Fix: --bootstrap-resamples (or --resamples) "
+                   f"{need} or more")
     few = [m for m in boot if m.n_groups is not None and m.n_groups < 10]
     for m in few:
         out.append(f"{m.name}: the cluster bootstrap has only {m.n_groups} group(s); its "
@@ -710,7 +725,7 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
         metrics = _with_noise(task, metrics, ctx, _repeat_records(nrun, blabel))
         noise_run = str(nrun.path)
     warnings += side_warnings(bside, cside) + _coverage_warnings(joined, bside, cside)
-    warnings += _noise_warnings(metrics) + resolution_warnings(metrics, bootstrap_resamples)
+    warnings += _noise_warnings(metrics) + resolution_warnings(metrics)
     cmp = Comparison(
         task=brun.task, base=bside, candidate=cside,
         n_items=len({str(r["id"]) for r in joined.base}), n_paired=len(joined.base),
