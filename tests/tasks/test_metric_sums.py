@@ -59,3 +59,42 @@ def test_paper_review_sums_equal_compute(tmp_path):
                                         predictions=[f"m={preds}"], out=str(tmp_path / "run")))
     run = load_run(res.out_dir)
     assert check_sums(task_of(run), run.records) >= 10
+
+
+def test_haiku_review_sums_equal_compute_on_synthetic_records():
+    import random
+
+    from assay.tasks import get_task
+    from assay.tasks.haiku_review import CATEGORIES
+
+    rng = random.Random(4)
+    records = []
+    for i in range(60):
+        parsed = rng.random() < 0.8
+        records.append({
+            "id": str(i), "model": "m", "pass": "original", "sample": None,
+            "parse_error": None if parsed else "found 2 lines",
+            "scores": {"form_ok": parsed and rng.random() < 0.3,
+                       "relevance": rng.random() if parsed else 0.0,
+                       "relevance_floor": rng.random() * 0.2,
+                       "category": rng.choice(CATEGORIES + ("false positive",)),
+                       "category_predicted": rng.choice(CATEGORIES) if parsed else None,
+                       "category_correct": False}})
+    assert check_sums(get_task("haiku-review"), records) == 4
+
+
+def test_macro_f1_from_confusion_matches_macro_f1():
+    import random
+
+    from assay.stats import macro_f1, macro_f1_from_confusion
+
+    labels = ["a", "b", "c"]
+    rng = random.Random(2)
+    for _ in range(20):
+        gold = [rng.choice(labels) for _ in range(30)]
+        pred = [rng.choice(labels + [None]) for _ in range(30)]
+        cells = np.zeros(12)
+        for g, p in zip(gold, pred):
+            cells[labels.index(g) * 4 + (labels.index(p) if p in labels else 3)] += 1
+        assert float(macro_f1_from_confusion(cells, 3)) == pytest.approx(
+            macro_f1(gold, pred, labels=labels))

@@ -10,7 +10,8 @@ from assay.stats.agreement import KappaResult, cohen_kappa, kappa_bootstrap, kap
 from assay.stats.bootstrap import BootstrapResult, paired_bootstrap, sums_bootstrap
 from assay.stats.calibration import CalibrationResult, ReliabilityBin, calibration
 from assay.stats.classification import (Baseline, BinaryMetrics, always_positive_baseline,
-                                        binary_metrics, macro_f1, majority_baseline)
+                                        binary_metrics, macro_f1, macro_f1_from_confusion,
+                                        majority_baseline)
 from assay.stats.floors import shuffle_floor
 from assay.stats.intervals import Interval, wilson_interval
 from assay.stats.multiple import holm
@@ -22,6 +23,6 @@ __all__ = [
     "Baseline", "BinaryMetrics", "BootstrapResult", "CalibrationResult", "Interval", "KappaResult",
     "McNemarResult", "NoiseFloorResult", "PermutationResult", "ReliabilityBin",
     "always_positive_baseline", "binary_metrics", "calibration", "cohen_kappa", "holm",
-    "kappa_bootstrap", "kappa_from_confusion", "macro_f1", "majority_baseline", "mcnemar", "min_detectable_difference",
+    "kappa_bootstrap", "kappa_from_confusion", "macro_f1", "macro_f1_from_confusion", "majority_baseline", "mcnemar", "min_detectable_difference",
     "noise_floor", "paired_bootstrap", "permutation_test", "sums_bootstrap", "shuffle_floor", "wilson_interval",
 ]

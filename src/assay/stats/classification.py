@@ -135,3 +135,28 @@ def always_positive_baseline(y_true, *, positive) -> BinaryMetrics:
     """The metrics of predicting `positive` for every item (recall 1, precision = prevalence)."""
     as_sequence("y_true", y_true)
     return binary_metrics(y_true, [positive] * len(y_true), positive=positive)
+
+
+def macro_f1_from_confusion(counts, n_labels: int) -> np.ndarray:
+    """Macro-F1 from confusion cells, vectorized over leading axes (for sums_bootstrap).
+
+    counts: (..., n_labels * (n_labels + 1)), cell i * (n_labels + 1) + j = true label i and
+    predicted label j, where j == n_labels is a prediction outside the labels (a parse failure:
+    wrong for its true class, a false positive for none). Equals macro_f1 on the same items; nan
+    where there are no items.
+    """
+    if isinstance(n_labels, bool) or not isinstance(n_labels, (int, np.integer)) or n_labels < 1:
+        raise ValueError(f"n_labels must be an integer >= 1, got {n_labels!r}")
+    arr = np.asarray(counts, dtype=np.float64)
+    if arr.shape[-1] != n_labels * (n_labels + 1):
+        raise ValueError(f"counts must have {n_labels * (n_labels + 1)} cells on the last axis, "
+                         f"got shape {arr.shape}")
+    cells = arr.reshape(arr.shape[:-1] + (n_labels, n_labels + 1))
+    inside = cells[..., :n_labels]
+    tp = np.diagonal(inside, axis1=-2, axis2=-1)
+    fn = cells.sum(axis=-1) - tp
+    fp = inside.sum(axis=-2) - tp
+    denom = 2 * tp + fp + fn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(denom > 0, 2 * tp / denom, 0.0).mean(axis=-1)
+    return np.where(cells.sum(axis=(-2, -1)) > 0, f1, np.nan)

@@ -35,6 +35,7 @@ import numpy as np
 from ..dataset import Field, load_items
 from ..text.haiku import TARGETS, haiku_form
 from ._protocol import ORIGINAL, Check, Messages, Metric, Output, Record, Task, Unparsed, greedy
+from ._sums import greedy_record, rate_stats, ratio
 
 CATEGORIES = ("refactoring", "discussion", "functional", "documentation")
 CHARS_PER_TOKEN = 4
@@ -238,16 +239,21 @@ class HaikuReview(Task):
             Metric("relevance", _relevance_mean, test="bootstrap", outcome="relevance",
                    baseline=_floor_mean, baseline_name="shuffle floor",
                    description="mean cosine similarity of each haiku to its own human comment "
-                               "(MiniLM); 0 for a parse failure"),
+                               "(MiniLM); 0 for a parse failure",
+                   item_stats=rate_stats(_score_of("relevance")), from_sums=ratio),
             Metric("relevance_gap", _relevance_gap, test="bootstrap",
-                   description="relevance minus the shuffle floor (off-diagonal mean)"),
+                   description="relevance minus the shuffle floor (off-diagonal mean)",
+                   item_stats=_gap_stats, from_sums=_gap_from_sums),
             Metric("relevance_parsed", _relevance_parsed,
-                   description="relevance over the parsed haiku only"),
+                   description="relevance over the parsed haiku only",
+                   item_stats=rate_stats(_score_of("relevance", parsed_only=True)),
+                   from_sums=ratio),
         ]
         if any("category_correct" in (r.get("scores") or {}) for r in greedy(records)):
             out.append(Metric("category_macro_f1", _category_f1, test="bootstrap",
                               baseline=_majority_f1, baseline_name="majority label",
-                              description="4-class macro-F1 of the haiku's predicted category"))
+                              description="4-class macro-F1 of the haiku's predicted category",
+                              item_stats=_category_cells, from_sums=_category_from_sums))
         return out
 
     def details(self, records: Sequence[Record]) -> dict[str, Any]:
@@ -380,6 +386,46 @@ def _relevance_gap(records):
 def _relevance_parsed(records):
     return _mean([r["scores"].get("relevance") for r in _rows(records)
                   if r.get("parse_error") is None])
+
+
+# ---- the same metrics as per-item sums, so a comparison bootstraps them in matrix products
+
+def _score_of(key: str, parsed_only: bool = False):
+    def outcome(item_records):
+        row = greedy_record(item_records)
+        if row is None or (parsed_only and row.get("parse_error") is not None):
+            return None
+        return row["scores"].get(key)
+    return outcome
+
+
+def _gap_stats(item_records) -> list[float]:
+    row = greedy_record(item_records)
+    rel = None if row is None else row["scores"].get("relevance")
+    floor = None if row is None else row["scores"].get("relevance_floor")
+    return [float(rel is not None), rel or 0.0, float(floor is not None), floor or 0.0]
+
+
+def _gap_from_sums(s):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return s[..., 1] / s[..., 0] - s[..., 3] / s[..., 2]
+
+
+def _category_cells(item_records) -> np.ndarray:
+    size = len(CATEGORIES)
+    out = np.zeros(size * (size + 1))
+    row = greedy_record(item_records)
+    if row is not None and row["scores"].get("category") in CATEGORIES:
+        pred = row["scores"].get("category_predicted")
+        j = CATEGORIES.index(pred) if pred in CATEGORIES else size
+        out[CATEGORIES.index(row["scores"]["category"]) * (size + 1) + j] = 1.0
+    return out
+
+
+def _category_from_sums(s):
+    from ..stats import macro_f1_from_confusion
+
+    return macro_f1_from_confusion(s, len(CATEGORIES))
 
 
 def _labelled(records):
