@@ -89,21 +89,23 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, Completion]:
-        """Completions already stored for these keys (missing keys are absent)."""
+    def _select_in(self, columns: str, table: str, keys: Iterable[str]) -> Iterable[tuple]:
+        """Rows of `table` whose key is among `keys`, in chunks under SQLite's variable limit."""
         keys = list(keys)
-        found: dict[str, Completion] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT key, text, finish_reason, prompt_tokens, completion_tokens, latency_s, "
-                f"logprobs, attempts FROM completions WHERE key IN ({marks})", chunk)
-            for key, text, fr, pt, ct, lat, lp, att in rows:
-                found[key] = Completion(text=text, finish_reason=fr, prompt_tokens=pt,
-                                        completion_tokens=ct, latency_s=lat,
-                                        logprobs=json.loads(lp) if lp else None, attempts=att or 1)
-        return found
+            yield from self._db.execute(
+                f"SELECT {columns} FROM {table} WHERE key IN ({marks})", chunk)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Completion]:
+        """Completions already stored for these keys (missing keys are absent)."""
+        rows = self._select_in("key, text, finish_reason, prompt_tokens, completion_tokens, "
+                               "latency_s, logprobs, attempts", "completions", keys)
+        return {key: Completion(text=text, finish_reason=fr, prompt_tokens=pt,
+                                completion_tokens=ct, latency_s=lat,
+                                logprobs=json.loads(lp) if lp else None, attempts=att or 1)
+                for key, text, fr, pt, ct, lat, lp, att in rows}
 
     def put(self, key: str, model_key_: str, prompt_hash: str, sample: int | None,
             completion: Completion) -> None:
@@ -125,15 +127,8 @@ class Store:
             self._error_keys.discard(key)
 
     def errors_for(self, keys: Iterable[str]) -> dict[str, str]:
-        keys = list(keys)
-        out: dict[str, str] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, err in self._db.execute(
-                    f"SELECT key, error FROM errors WHERE key IN ({marks})", chunk):
-                out[key] = err
-        return out
+        """The last error recorded for each of these keys that has no completion."""
+        return dict(self._select_in("key, error", "errors", keys))
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]

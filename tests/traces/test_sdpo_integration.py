@@ -10,18 +10,16 @@ from assay.traces import MineConfig, mine, write_rows
 pytestmark = pytest.mark.slow
 
 
-def test_two_sdpo_steps_on_mined_rows(pi_fixtures, tmp_path):
+def test_two_sdpo_steps_on_mined_rows(pi_fixtures, tmp_path, tiny_model):
     pytest.importorskip("trl")
-    from assay.models.tiny import build_tiny_model
     from assay.train import read_record, train
     from assay.train.config import load_recipe
 
     rows = mine([pi_fixtures], MineConfig(min_score=0.0, top=4)).rows
     data = tmp_path / "rows.jsonl"
     assert write_rows(rows, data) == 4
-    model = build_tiny_model(tmp_path / "tiny", seed=0)
     recipe = load_recipe("sdpo", None, {
-        "model": str(model), "data": str(data), "out": str(tmp_path / "sdpo"),
+        "model": str(tiny_model), "data": str(data), "out": str(tmp_path / "sdpo"),
         "rewards": ["assay.traces.reward:grounding_reward"], "max_steps": 2,
         "per_device_train_batch_size": 2, "gradient_accumulation_steps": 1,
         "num_generations": 2, "max_completion_length": 8, "max_prompt_length": 256,

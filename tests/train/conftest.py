@@ -1,4 +1,4 @@
-"""Fixtures for the training tests: one tiny random Llama built offline, and small data sets."""
+"""Fixtures for the training tests: small data sets (the tiny model is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -16,20 +16,6 @@ TITLES = ["Low-Rank Adapters for Continual Learning", "Better Results with More 
 def write_jsonl(path: Path, rows) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    from assay.models.tiny import build_tiny_model
-
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", seed=0)
-
-
-@pytest.fixture(scope="session")
-def tiny_tokenizer(tiny_model):
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(tiny_model)
 
 
 @pytest.fixture(scope="session")
