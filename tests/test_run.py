@@ -171,3 +171,16 @@ def test_missing_and_empty_files(tmp_path):
 def test_duplicate_labels_rejected(tmp_path):
     with pytest.raises(AssayError, match="given twice"):
         evaluate(config(tmp_path, [], models=["a=openai:m@http://h/v1", "a=hf:x"]))
+
+
+def test_backend_options_reach_the_backend_and_unknown_ones_are_named(tmp_path):
+    fault = lambda i, body: {"status": 503} if i == 0 else None
+    with FakeOpenAIServer(fault=fault) as srv:
+        cfg = config(tmp_path, [("a", srv.base_url)], n=1, max_errors=1,
+                     backend_options={"max_retries": 0})
+        res = evaluate(cfg)
+        assert res.errors == 1 and srv.stats.requests == 1  # no retry: the option took effect
+        assert res.manifest["models"]["a"]["backend_options"] == {"max_retries": 0}
+        cfg.backend_options = {"dtype": "bfloat16"}
+        with pytest.raises(AssayError, match="the openai backend has no option \\['dtype'\\]"):
+            evaluate(cfg)

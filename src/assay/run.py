@@ -55,6 +55,7 @@ class EvalConfig:
     timeout_s: float = 300.0
     max_retries: int = 5
     extra_body: dict[str, Any] | None = None
+    backend_options: dict[str, Any] = field(default_factory=dict)
     progress: bool = True
 
 
@@ -162,7 +163,8 @@ class _Progress:
 def generate_model(spec: ModelSpec, prompts: Sequence[Prompt], cfg: EvalConfig, task: Task,
                    store: Store, progress: _Progress) -> tuple[dict, list[Request], dict, dict]:
     """Generate what the store lacks for one model; returns identity, requests, results, stats."""
-    backend = make_backend(spec, concurrency=cfg.concurrency, api_key_env=cfg.api_key_env,
+    backend = make_backend(spec, cfg.backend_options, concurrency=cfg.concurrency,
+                           api_key_env=cfg.api_key_env,
                            batch_size=cfg.batch_size, timeout_s=cfg.timeout_s,
                            max_retries=cfg.max_retries, extra_body=cfg.extra_body)
     identity = backend.identity()
@@ -334,6 +336,7 @@ def evaluate(cfg: EvalConfig) -> RunResult:
             pairs = [(r, results[r.key]) for r in requests]
             records_by_model[spec.label] = score_records(task, items_by_id, spec.label, pairs)
             model_info[spec.label] = {"spec": str(spec), "identity": identity,
+                                      "backend_options": cfg.backend_options,
                                       "decoding": asdict(decoding_for(prompts[0], cfg, task)),
                                       **stats}
             for k in totals:

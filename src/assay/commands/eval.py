@@ -31,14 +31,13 @@ Example:
 """
 
 
-def parse_options(pairs: list[str] | None) -> dict[str, Any]:
+def parse_options(pairs: list[str] | None, flag: str = "--task-option") -> dict[str, Any]:
     """KEY=VALUE pairs; the value is read as JSON when it parses (numbers, true, lists)."""
     out: dict[str, Any] = {}
     for p in pairs or []:
         k, eq, v = p.partition("=")
         if not eq or not k:
-            raise AssayError(f"bad --task-option '{p}'. Fix: write KEY=VALUE, e.g. "
-                             "--task-option train=train.jsonl")
+            raise AssayError(f"bad {flag} '{p}'. Fix: write KEY=VALUE, e.g. {flag} key=value")
         try:
             out[k] = json.loads(v)
         except json.JSONDecodeError:
@@ -73,6 +72,9 @@ def eval_command(
     task_option: Optional[list[str]] = typer.Option(None, "--task-option",
                                                     help="KEY=VALUE for the task, repeatable."),
     task_module: Optional[str] = typer.Option(None, help="Import your own task module."),
+    backend_option: Optional[list[str]] = typer.Option(
+        None, "--backend-option", help="KEY=VALUE for the backend, repeatable, e.g. "
+        "dtype=bfloat16 or device=cuda:1 (hf), max_model_len=8192 (vllm)."),
     limit: Optional[int] = typer.Option(None, help="Only the first N items."),
     batch_size: int = typer.Option(8, help="Batch size of local (hf) generation."),
     timeout_s: float = typer.Option(300.0, help="Per-request timeout (openai)."),
@@ -95,7 +97,9 @@ def eval_command(
                      top_logprobs=top_logprobs, enable_thinking=thinking,
                      task_options=parse_options(task_option), task_module=task_module,
                      limit=limit, batch_size=batch_size, timeout_s=timeout_s,
-                     max_retries=max_retries, extra_body=body, progress=not as_json)
+                     max_retries=max_retries, extra_body=body,
+                     backend_options=parse_options(backend_option, "--backend-option"),
+                     progress=not as_json)
     show(evaluate(cfg), as_json)
 
 
