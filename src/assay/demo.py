@@ -121,12 +121,25 @@ def _headline(comparison) -> dict[str, Any]:
     return out
 
 
+def _quiet_libraries() -> None:
+    """Hide transformers' and datasets' own progress bars and warnings (loading weights,
+    tokenizing 24 examples): the demo shows its own steps and the training loss."""
+    import datasets
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+
+
 def run_demo(out: str | Path = "runs/demo", *, progress: bool = True) -> DemoResult:
     """Build, train, evaluate, compare; returns where everything is and the headline numbers."""
     from .compare import compare_runs
     from .models.tiny import build_tiny_model
     from .report import write_report
 
+    _quiet_libraries()
     out_dir, ex = Path(out), examples_dir() / TASK
     times: dict[str, float] = {}
     t0 = t = time.perf_counter()

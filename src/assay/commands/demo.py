@@ -36,7 +36,8 @@ def demo_command(
     if as_json:
         print_json(result)
         return
-    typer.echo(result.report_markdown)
+    # The table and a line per metric; the flipped items (here, gibberish) stay in the file.
+    typer.echo(result.report_markdown.split("\n## Items that flipped")[0].rstrip())
     console.print("\n" + verdict_line(result.headline))
     console.print(f"report: {result.report_path}\nrun: {result.run_dir}\nadapter: "
                   f"{result.adapter_dir}\ntook {result.seconds['total']:.0f}s "
