@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from assay.testing import FakeOpenAIServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -149,3 +151,25 @@ def test_ctrl_c_keeps_finished_completions_and_the_rerun_resumes(tmp_path):
         subprocess.run(eval_cmd(tmp_path, srv.base_url), env=env(), check=True,
                        capture_output=True)
         assert srv.stats.requests - before == 60 - kept
+
+
+@pytest.mark.parametrize("task", ["exact", "paper-review", "bias-judge"])
+def test_an_openai_backend_eval_never_imports_torch(tmp_path, task):
+    write_items(tmp_path / "items.jsonl", 3)
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    data = {"paper-review": examples / "paper-review" / "test.jsonl",
+            "bias-judge": examples / "bias-judge" / "pairs.jsonl"}.get(task)
+    with FakeOpenAIServer() as srv:
+        argv = eval_cmd(tmp_path, srv.base_url, "--json", "--max-errors", "0")
+        if data is not None:
+            argv[2:5] = [task, "--limit", "2"]
+            argv[argv.index("--data") + 1] = str(data)
+        code = ("import sys\nfrom assay.cli import main\n"
+                f"sys.argv = {argv!r}\n"
+                "try:\n    main()\nfinally:\n"
+                "    print('heavy:', sorted(m for m in ('torch', 'transformers', 'trl', 'peft')"
+                " if m in sys.modules), file=sys.stderr)\n")
+        out = subprocess.run([sys.executable, "-c", code], env=env(), capture_output=True,
+                             text=True)
+    assert out.returncode == 0, out.stderr
+    assert "heavy: []" in out.stderr
