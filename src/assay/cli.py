@@ -13,25 +13,44 @@ import typer
 
 from .errors import AssayError
 
-app = typer.Typer(
-    name="assay",
-    help="Distill, train and honestly evaluate small reviewer and judge models.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+# verb -> the command module that registers it
+VERBS = {"eval": "eval", "score": "eval", "compare": "compare", "goals": "compare",
+         "report": "compare", "demo": "demo", "traces": "traces", "train": "train",
+         "data": "data"}
 
-_COMMAND_MODULES = ("eval", "compare", "traces", "train", "demo", "data")
 
-for _name in _COMMAND_MODULES:
-    importlib.import_module(f"assay.commands.{_name}").register(app)
+def build_app(modules=None) -> typer.Typer:
+    """The typer app with the verbs of these command modules (all of them by default)."""
+    cli = typer.Typer(
+        name="assay",
+        help="Distill, train and honestly evaluate small reviewer and judge models.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    for name in modules or dict.fromkeys(VERBS.values()):
+        importlib.import_module(f"assay.commands.{name}").register(cli)
+    return cli
+
+
+def _modules_for(argv: list[str]) -> list[str] | None:
+    """Only the module of the verb being run (start-up time); every module for --help."""
+    verb = next((a for a in argv[1:] if not a.startswith("-")), None)
+    return [VERBS[verb]] if verb in VERBS else None
+
+
+def __getattr__(name: str):
+    if name == "app":  # `from assay.cli import app`: the full app, built once
+        globals()["app"] = build_app()
+        return globals()["app"]
+    raise AttributeError(name)
 
 
 def main() -> None:
     """Entry point: user errors print one clear line and exit 2; no traceback."""
     try:
-        rc = app(standalone_mode=False)
+        rc = build_app(_modules_for(sys.argv))(standalone_mode=False)
     except AssayError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
