@@ -56,13 +56,12 @@ class DemoResult:
 
 
 def examples_dir() -> Path:
-    """The bundled examples (beside the package in a checkout or an editable install)."""
-    here = Path(__file__).resolve()
-    for cand in (here.parents[2] / "examples", here.parent / "examples"):
-        if (cand / TASK / "train.jsonl").is_file():
-            return cand
-    raise AssayError("the bundled examples/paper-review/{train,test}.jsonl were not found. "
-                     "Fix: run the demo from a checkout of assay (pip install -e .)")
+    """The bundled examples, shipped inside the package (examples/ in a checkout links there)."""
+    cand = Path(__file__).resolve().parent / "examples"
+    if (cand / TASK / "train.jsonl").is_file():
+        return cand
+    raise AssayError(f"the bundled examples are missing from {cand}. Fix: reinstall assay "
+                     "(pip install --force-reinstall assay)")
 
 
 def short_target(item: dict) -> str:
