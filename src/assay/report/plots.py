@@ -52,29 +52,51 @@ def slug(text: str) -> str:
 
 
 def plot_metrics(metrics, base: str, cand: str, path: Path) -> Path | None:
-    """Each metric: base and candidate, the candidate's CI (base + the difference's CI), the floor."""
+    """Each metric on its own row and scale (a kappa and a length in words do not share an
+    axis): base and candidate, the candidate's CI (base + the difference's CI), the floor."""
     metrics = [m for m in metrics if _ok(m.base) and _ok(m.candidate)]
     if not metrics:
         return None
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(metrics) + 1.4))
-    ys = list(range(len(metrics)))[::-1]
-    for y, m in zip(ys, metrics):
-        ax.plot([m.base, m.candidate], [y, y], color="#bbbbbb", zorder=1)
-        if _ok(m.ci_low) and _ok(m.ci_high):
-            ax.plot([m.base + m.ci_low, m.base + m.ci_high], [y - 0.18] * 2, color=CAND_COLOR,
-                    lw=2, alpha=0.6)
-        if _ok(m.base_baseline):
-            ax.scatter([m.base_baseline], [y], marker="|", s=300, color=FLOOR_COLOR, zorder=2)
-    ax.scatter([m.base for m in metrics], ys, color=BASE_COLOR, label=base, zorder=3)
-    ax.scatter([m.candidate for m in metrics], ys, color=CAND_COLOR, label=cand, zorder=3)
-    ax.scatter([], [], marker="|", s=300, color=FLOOR_COLOR, label="baseline / floor")
-    ax.set_yticks(ys, [f"{m.name}\np {m.pvalue_holm:.3g}" if _ok(m.pvalue_holm) else m.name
-                       for m in metrics], fontsize=8)
-    ax.set_title(f"{cand} vs {base} (line under: candidate's CI)", fontsize=10)
-    ax.legend(fontsize=8, loc="best")
-    ax.grid(axis="x", alpha=0.3)
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(7.5, 0.62 * len(metrics) + 1.0),
+                             squeeze=False)
+    for ax, m in zip(axes[:, 0], metrics):
+        _metric_row(ax, m, base, cand)
+    handles = {}  # one legend for all rows: base, candidate, and the floor where any row has one
+    for ax in axes[:, 0]:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    axes[0, 0].legend(handles.values(), handles.keys(), fontsize=7, loc="lower right",
+                      bbox_to_anchor=(1.0, 1.02), ncol=3, frameon=False)
+    fig.suptitle(f"{cand} vs {base} (line under: candidate's CI; each row its own scale)",
+                 fontsize=10)
+    fig.tight_layout()
     return _save(fig, path)
+
+
+def _metric_row(ax, m, base: str, cand: str) -> None:
+    xs = [m.base, m.candidate]
+    ax.plot(xs, [0, 0], color="#bbbbbb", zorder=1)
+    if _ok(m.ci_low) and _ok(m.ci_high):
+        ci = [m.base + m.ci_low, m.base + m.ci_high]
+        ax.plot(ci, [-0.35] * 2, color=CAND_COLOR, lw=2, alpha=0.6)
+        xs += ci
+    if _ok(m.base_baseline):
+        ax.scatter([m.base_baseline], [0], marker="|", s=250, color=FLOOR_COLOR, zorder=2,
+                   label="baseline / floor")
+        xs.append(m.base_baseline)
+    ax.scatter([m.base], [0], color=BASE_COLOR, label=base, zorder=3)
+    ax.scatter([m.candidate], [0], color=CAND_COLOR, label=cand, zorder=3)
+    low, high = min(xs), max(xs)
+    pad = (high - low) * 0.15 or max(abs(high) * 0.1, 0.05)
+    ax.set_xlim(low - pad, high + pad)
+    ax.set_ylim(-0.8, 0.6)
+    ax.set_yticks([0], [f"{m.name}\np {m.pvalue_holm:.3g}" if _ok(m.pvalue_holm) else m.name],
+                  fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.grid(axis="x", alpha=0.3)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
 
 
 def slice_groups(names: list[str]) -> dict[str, list[tuple[str, str]]]:
