@@ -184,3 +184,14 @@ def test_backend_options_reach_the_backend_and_unknown_ones_are_named(tmp_path):
         cfg.backend_options = {"dtype": "bfloat16"}
         with pytest.raises(AssayError, match="the openai backend has no option \\['dtype'\\]"):
             evaluate(cfg)
+
+
+def test_served_models_generate_concurrently_each_within_its_concurrency(tmp_path):
+    with FakeOpenAIServer(latency_s=0.1) as srv:
+        res = evaluate(config(tmp_path, [("a", srv.base_url), ("b", srv.base_url)], n=24,
+                              concurrency=6))
+    # both models' requests were in flight together, each model capped at its own 6
+    assert srv.stats.max_in_flight == 12
+    assert res.requests_sent == 48
+    m = res.manifest
+    assert m["models"]["a"]["requests_sent"] == m["models"]["b"]["requests_sent"] == 24

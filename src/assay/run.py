@@ -8,6 +8,7 @@ loses nothing and the same command again sends only what is missing. ``items.jso
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -160,9 +161,27 @@ class _Progress:
         return lambda n=1: self._bar.advance(tid, n)
 
 
-def generate_model(spec: ModelSpec, prompts: Sequence[Prompt], cfg: EvalConfig, task: Task,
-                   store: Store, progress: _Progress) -> tuple[dict, list[Request], dict, dict]:
-    """Generate what the store lacks for one model; returns identity, requests, results, stats."""
+@dataclass(eq=False)
+class ModelJob:
+    """One model's share of a run: its backend, requests, and what the store already had."""
+
+    spec: ModelSpec
+    backend: Any
+    identity: dict
+    requests: list[Request]
+    results: dict[str, Completion]
+    missing: list[Request]
+    cache_hits: int
+    generation_wall_s: float = 0.0
+
+    def stats(self) -> dict[str, Any]:
+        return {"requests_sent": len(self.missing), "cache_hits": self.cache_hits,
+                "generation_wall_s": self.generation_wall_s}
+
+
+def prepare_model(spec: ModelSpec, prompts: Sequence[Prompt], cfg: EvalConfig, task: Task,
+                  store: Store) -> ModelJob:
+    """Build the backend and the requests of one model; look up what the store already has."""
     backend = make_backend(spec, cfg.backend_options, concurrency=cfg.concurrency,
                            api_key_env=cfg.api_key_env,
                            batch_size=cfg.batch_size, timeout_s=cfg.timeout_s,
@@ -170,21 +189,48 @@ def generate_model(spec: ModelSpec, prompts: Sequence[Prompt], cfg: EvalConfig, 
     identity = backend.identity()
     requests = build_requests(prompts, identity, cfg, task)
     results: dict[str, Completion] = store.get_many(r.key for r in requests)
-    hits = len(results)
     missing = list({r.key: r for r in requests if r.key not in results}.values())
-    advance = progress.task(f"{spec.label}: generating", len(missing))
-    mkey = canonical_hash(identity)
+    return ModelJob(spec, backend, identity, requests, results, missing, len(results))
+
+
+def _journal(job: ModelJob, store: Store, progress: _Progress):
+    """on_done for one model: commit the completion at once, keep it, advance the bar."""
+    advance = progress.task(f"{job.spec.label}: generating", len(job.missing))
+    mkey = canonical_hash(job.identity)
 
     def on_done(req: Request, completion: Completion) -> None:
         store.put(req.key, mkey, req.prompt_hash, req.sample, completion)
-        results[req.key] = completion
+        job.results[req.key] = completion
         advance()
+    return on_done
 
+
+def generate_all(jobs: Sequence[ModelJob], store: Store, progress: _Progress) -> float:
+    """Generate what each model lacks; returns the wall seconds of generation.
+
+    Backends with an async ``agenerate`` (served models) run concurrently in one event loop,
+    each within its own --concurrency: base and candidate behind one vLLM server take the time
+    of one. Local backends (hf, vllm) run one after another: they share the machine's devices.
+    """
     start = time.perf_counter()
-    backend.generate(missing, on_done)
-    wall = time.perf_counter() - start
-    stats = {"requests_sent": len(missing), "cache_hits": hits, "generation_wall_s": wall}
-    return identity, requests, results, stats
+    served = [j for j in jobs if j.missing and hasattr(j.backend, "agenerate")]
+    if served:
+        asyncio.run(_generate_served(served, store, progress))
+    for job in jobs:
+        if job.missing and job not in served:
+            t = time.perf_counter()
+            job.backend.generate(job.missing, _journal(job, store, progress))
+            job.generation_wall_s = time.perf_counter() - t
+    return time.perf_counter() - start
+
+
+async def _generate_served(jobs: Sequence[ModelJob], store: Store, progress: _Progress) -> None:
+    async def one(job: ModelJob) -> None:
+        t = time.perf_counter()
+        await job.backend.agenerate(job.missing, _journal(job, store, progress))
+        job.generation_wall_s = time.perf_counter() - t
+
+    await asyncio.gather(*(one(j) for j in jobs))
 
 
 def make_record(label: str, req: Request, c: Completion, parsed: Any) -> dict[str, Any]:
@@ -327,20 +373,20 @@ def evaluate(cfg: EvalConfig) -> RunResult:
     items_by_id = {str(i["id"]): i for i in ds.items}
     started = _now()
     store_path = Path(cfg.store) if cfg.store else DEFAULT_STORE
-    records_by_model, model_info, totals = {}, {}, {"requests_sent": 0, "cache_hits": 0,
-                                                      "generation_wall_s": 0.0}
+    records_by_model, model_info = {}, {}
     with Store(store_path) as store, _Progress(cfg.progress) as progress:
-        for spec in specs:
-            identity, requests, results, stats = generate_model(spec, prompts, cfg, task, store,
-                                                                progress)
-            pairs = [(r, results[r.key]) for r in requests]
-            records_by_model[spec.label] = score_records(task, items_by_id, spec.label, pairs)
-            model_info[spec.label] = {"spec": str(spec), "identity": identity,
-                                      "backend_options": cfg.backend_options,
-                                      "decoding": asdict(decoding_for(prompts[0], cfg, task)),
-                                      **stats}
-            for k in totals:
-                totals[k] += stats[k]
+        jobs = [prepare_model(spec, prompts, cfg, task, store) for spec in specs]
+        wall = generate_all(jobs, store, progress)
+    for job in jobs:
+        label = job.spec.label
+        pairs = [(r, job.results[r.key]) for r in job.requests]
+        records_by_model[label] = score_records(task, items_by_id, label, pairs)
+        model_info[label] = {"spec": str(job.spec), "identity": job.identity,
+                             "backend_options": cfg.backend_options,
+                             "decoding": asdict(decoding_for(prompts[0], cfg, task)),
+                             **job.stats()}
+    totals = {"requests_sent": sum(len(j.missing) for j in jobs),
+              "cache_hits": sum(j.cache_hits for j in jobs), "generation_wall_s": wall}
     metrics = compute_metrics(task, records_by_model)
     errors = sum(metrics["errors"].values())
     manifest = _manifest(cfg, task, ds, samples, model_info, totals, metrics, started,

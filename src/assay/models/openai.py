@@ -65,9 +65,11 @@ class OpenAIBackend:
                  on_done: Callable[[Request, Completion], None]) -> None:
         """Send every request; call on_done(request, completion) as each one finishes."""
         if requests:
-            asyncio.run(self._generate_all(requests, on_done))
+            asyncio.run(self.agenerate(requests, on_done))
 
-    async def _generate_all(self, requests, on_done) -> None:
+    async def agenerate(self, requests: Sequence[Request],
+                        on_done: Callable[[Request, Completion], None]) -> None:
+        """The same, inside a running event loop (the runner serves several models at once)."""
         import aiohttp  # here, not at the top: a fully cached rerun never needs it (0.25 s)
 
         # Plain-http replicas (a local vLLM) need no TLS context; building one costs 0.1 s.
