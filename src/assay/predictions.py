@@ -8,18 +8,17 @@ each prediction answers is rendered by the task, so its hash is recorded and a c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .dataset import read_records
+from .dataset import file_sha256, read_records
 from .errors import AssayError, InputError
 from .models import Completion, Decoding, Request
-from .run import (ORIGINAL, RunResult, _now, _versions, build_task, compute_metrics, git_commit,
-                  load_dataset, score_records, write_run_dir)
+from .run import (RunResult, _now, build_task, compute_metrics, load_dataset, manifest_common,
+                  score_records, write_run_dir)
 from .store import canonical_hash
-from .dataset import file_sha256
+from .tasks import ORIGINAL
 
 
 @dataclass
@@ -42,13 +41,12 @@ def _label_and_path(text: str) -> tuple[str, str]:
     return Path(text).stem, text
 
 
-def read_predictions(path: str, task, items_by_id: dict[str, dict], label: str,
-                     skip_invalid: bool) -> tuple[list[tuple[Request, Completion]], list[str]]:
+def read_predictions(path: str, task, items_by_id: dict[str, dict], skip_invalid: bool) -> tuple[list[tuple[Request, Completion]], list[str]]:
     """Validate a predictions file against the items; returns (request, completion) pairs."""
-    pairs, skipped, seen = [], [], {}
+    pairs, skipped, seen, hashes = [], [], {}, {}
     for line, rec in read_records(path):
         try:
-            pairs.append(_one_prediction(path, line, rec, task, items_by_id, seen))
+            pairs.append(_one_prediction(path, line, rec, task, items_by_id, seen, hashes))
         except InputError as exc:
             if not skip_invalid:
                 raise
@@ -59,7 +57,8 @@ def read_predictions(path: str, task, items_by_id: dict[str, dict], label: str,
     return pairs, skipped
 
 
-def _one_prediction(path, line, rec, task, items_by_id, seen) -> tuple[Request, Completion]:
+def _one_prediction(path, line, rec, task, items_by_id, seen,
+                    hashes) -> tuple[Request, Completion]:
     if isinstance(rec, InputError):
         raise rec
     for name in ("id", "output"):
@@ -89,7 +88,9 @@ def _one_prediction(path, line, rec, task, items_by_id, seen) -> tuple[Request, 
                          line=line, field="id", value=rec["id"],
                          fix="keep one prediction per id, pass and sample")
     seen[key] = line
-    phash = canonical_hash(list(task.render(item, pass_)))
+    if (item_id, pass_) not in hashes:  # samples share their pass's prompt: render it once
+        hashes[item_id, pass_] = canonical_hash(list(task.render(item, pass_)))
+    phash = hashes[item_id, pass_]
     req = Request(key="", messages=(), decoding=Decoding(), item_id=item_id, pass_=pass_,
                   sample=sample, prompt_hash=phash)
     return req, Completion(text=rec["output"], finish_reason=rec.get("finish_reason"))
@@ -106,23 +107,17 @@ def score_predictions(cfg: ScoreConfig) -> RunResult:
         label, path = _label_and_path(text)
         if label in records_by_model:
             raise AssayError(f"predictions label '{label}' given twice. Fix: write LABEL=FILE")
-        pairs, skipped[label] = read_predictions(path, task, items_by_id, label,
-                                                 cfg.skip_invalid)
+        pairs, skipped[label] = read_predictions(path, task, items_by_id, cfg.skip_invalid)
         records_by_model[label] = score_records(task, items_by_id, label, pairs)
         answered = {r["id"] for r in records_by_model[label]}
         models[label] = {"spec": f"predictions:{path}", "predictions_sha256": file_sha256(path),
                          "identity": {"backend": "predictions", "path": str(path)},
                          "items_without_prediction": len(items_by_id) - len(answered)}
     metrics = compute_metrics(task, records_by_model)
-    manifest = {"kind": "score", "task": task.name, "task_options": cfg.task_options or {},
-                "task_module": cfg.task_module,
-                "data": {"path": ds.path, "sha256": ds.sha256, "n_items": len(ds.items),
-                         "skipped_invalid": len(ds.skipped)},
+    manifest = {**manifest_common("score", task, cfg.task_options, cfg.task_module, ds,
+                                  metrics, started),
                 "models": models, "skipped_predictions": {k: len(v) for k, v in skipped.items()},
-                "versions": _versions(), "git_commit": git_commit(), "started_at": started,
-                "finished_at": _now(), "requests_sent": 0, "cache_hits": 0,
-                "truncated_share": metrics["truncated_share"],
-                "parse_failure_rate": metrics["parse_failure_rate"]}
+                "requests_sent": 0, "cache_hits": 0}
     out = Path(cfg.out)
     write_run_dir(out, manifest, [r for rs in records_by_model.values() for r in rs], metrics)
     return RunResult(out, manifest, metrics, 0, 0, 0)

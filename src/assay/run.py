@@ -23,7 +23,7 @@ from typing import Any
 
 from . import __version__
 from .dataset import Dataset
-from .errors import AssayError, InputError
+from .errors import AssayError
 from .models import Completion, Decoding, ModelSpec, Request, make_backend, parse_labeled
 from .rundir import ITEMS, MANIFEST, METRICS
 from .store import DEFAULT_STORE, Store, canonical_hash, model_key
@@ -76,7 +76,6 @@ class RunResult:
 class Prompt:
     """One rendered prompt: the same for every model."""
 
-    index: int
     item_id: str
     pass_: str
     sample: int | None
@@ -93,13 +92,13 @@ def build_task(name: str, options: dict | None = None, module: str | None = None
 def plan_prompts(task: Task, items: Sequence[dict], samples: int) -> list[Prompt]:
     """Render every item once per pass (and once per sample of the original pass)."""
     prompts = []
-    for index, item in enumerate(items):
+    for item in items:
         for pass_ in task.passes(item):
             messages = tuple(task.render(item, pass_))
             phash = canonical_hash(list(messages))
-            prompts.append(Prompt(index, str(item["id"]), pass_, None, messages, phash))
+            prompts.append(Prompt(str(item["id"]), pass_, None, messages, phash))
             if pass_ == ORIGINAL:
-                prompts += [Prompt(index, str(item["id"]), pass_, k, messages, phash)
+                prompts += [Prompt(str(item["id"]), pass_, k, messages, phash)
                             for k in range(samples)]
     return prompts
 
@@ -403,21 +402,30 @@ def evaluate(cfg: EvalConfig) -> RunResult:
                      errors)
 
 
+def manifest_common(kind: str, task: Task, options: dict | None, module: str | None,
+                    ds: Dataset, metrics: dict, started: str) -> dict[str, Any]:
+    """The manifest fields every run directory has, from `assay eval` or `assay score`."""
+    return {
+        "assay_version": __version__, "kind": kind, "task": task.name,
+        "task_options": options or {}, "task_module": module,
+        "data": {"path": str(ds.path), "sha256": ds.sha256, "n_items": len(ds.items),
+                 "skipped_invalid": len(ds.skipped), "skipped_messages": list(ds.skipped[:20])},
+        "versions": _versions(), "git_commit": git_commit(), "started_at": started,
+        "finished_at": _now(), "errors": metrics["errors"],
+        "truncated_share": metrics["truncated_share"],
+        "parse_failure_rate": metrics["parse_failure_rate"],
+    }
+
+
 def _manifest(cfg: EvalConfig, task: Task, ds: Dataset, samples: int, model_info: dict,
               totals: dict, metrics: dict, started: str, n_prompts: int,
               store_path: Path) -> dict[str, Any]:
     wall = totals["generation_wall_s"]
     return {
-        "assay_version": __version__, "kind": "eval", "task": task.name,
-        "task_options": cfg.task_options, "task_module": cfg.task_module,
-        "data": {"path": str(ds.path), "sha256": ds.sha256, "n_items": len(ds.items),
-                 "skipped_invalid": len(ds.skipped), "skipped_messages": list(ds.skipped[:20])},
+        **manifest_common("eval", task, cfg.task_options, cfg.task_module, ds, metrics, started),
         "models": model_info, "samples": samples, "prompts_per_model": n_prompts,
-        "versions": _versions(), "git_commit": git_commit(), "started_at": started,
-        "finished_at": _now(), "store": str(store_path),
+        "store": str(store_path),
         "requests_sent": totals["requests_sent"], "cache_hits": totals["cache_hits"],
-        "errors": metrics["errors"], "generation_wall_s": round(wall, 4),
+        "generation_wall_s": round(wall, 4),
         "requests_per_s": (totals["requests_sent"] / wall) if wall > 0 else None,
-        "truncated_share": metrics["truncated_share"],
-        "parse_failure_rate": metrics["parse_failure_rate"],
     }

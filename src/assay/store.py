@@ -17,7 +17,6 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,6 @@ CREATE TABLE IF NOT EXISTS errors (
     attempts INTEGER,
     created_at REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 """
 
 
@@ -132,14 +130,3 @@ class Store:
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
-
-    def get_meta(self, k: str) -> str | None:
-        row = self._db.execute("SELECT v FROM meta WHERE k = ?", (k,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, k: str, v: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
-
-
-def completion_dict(c: Completion) -> dict:
-    return asdict(c)

@@ -5,7 +5,6 @@ Inputs are checked once, at the public function's boundary; the private helpers 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from itertools import repeat
 
@@ -135,5 +134,3 @@ def _hashable(value: object) -> bool:
     return True
 
 
-def is_nan(value: float) -> bool:
-    return isinstance(value, float) and math.isnan(value)

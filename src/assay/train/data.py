@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..errors import AssayError, InputError
+from ..errors import InputError
 from .config import DPORecipe, Recipe
 from .swap import mirror_slots, trade_texts
 
@@ -342,12 +342,3 @@ def trl_rows(data: TrainData, tokenizer) -> list[dict[str, Any]]:
 
 def has_feedback(rows: Sequence[dict[str, Any]]) -> bool:
     return any(r.get("privileged_context") for r in rows)
-
-
-def require_columns(rows: Sequence[dict[str, Any]], method: str) -> None:
-    """A last check that every row has the method's columns (rows built in code, not files)."""
-    for i, r in enumerate(rows, 1):
-        missing = [c for c in REQUIRED[method] if not r.get(c)]
-        if missing:
-            raise AssayError(f"row {i} lacks {', '.join(missing)} needed by `assay train "
-                             f"{method}`")
