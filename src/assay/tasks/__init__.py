@@ -55,12 +55,12 @@ def load_task_module(module_name: str) -> str:
     candidates += [v for v in vars(mod).values()
                    if isinstance(v, type) and issubclass(v, Task) and v is not Task
                    and v.__module__ == mod.__name__]
-    for cand in candidates:
-        if cand is None:
-            continue
-        name = getattr(cand, "name", None) or getattr(cand(), "name", None)
+    for cand in filter(None, candidates):
+        factory = (lambda c=cand: c) if isinstance(cand, Task) else cand
+        # a class or an object carries its name; only a bare factory has to be called for it
+        name = getattr(cand, "name", "") or getattr(factory(), "name", "")
         if name:
-            TASKS[name] = cand if callable(cand) and not isinstance(cand, Task) else (lambda c=cand: c)
+            TASKS[name] = factory
             return name
     raise AssayError(f"module '{module_name}' defines no task. Fix: define a subclass of "
                      "assay.tasks.Task with a 'name', a task() factory, or a TASK object")
