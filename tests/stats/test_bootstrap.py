@@ -16,6 +16,22 @@ def _pvalue(diffs):
     return min(1.0, 2 * (1 + min(below, above)) / (len(diffs) + 1))
 
 
+def _bca_by_formula(diffs, base, cand, level=0.95):
+    """Efron's BCa written out: z0 from the share below the estimate (ties half), acceleration
+    from the leave-one-out jackknife of the mean difference."""
+    from statistics import NormalDist
+
+    nd = NormalDist()
+    d = np.array(cand) - np.array(base)
+    est = d.mean()
+    z0 = nd.inv_cdf((np.sum(diffs < est) + 0.5 * np.sum(diffs == est)) / len(diffs))
+    jack = np.array([np.delete(d, i).mean() for i in range(len(d))])
+    u = jack.mean() - jack
+    a = np.sum(u ** 3) / (6 * np.sum(u ** 2) ** 1.5)
+    qs = [nd.cdf(z0 + (z0 + z) / (1 - a * (z0 + z))) for z in (nd.inv_cdf(0.025), nd.inv_cdf(0.975))]
+    return tuple(np.quantile(diffs, qs))
+
+
 def _continuous(seed, n, shift=0.05):
     rng = np.random.default_rng(seed)
     base = rng.random(n)
@@ -24,7 +40,7 @@ def _continuous(seed, n, shift=0.05):
 
 def test_mean_matches_brute_force_loop_same_seed():
     base, cand = _continuous(0, 30)
-    got = paired_bootstrap(base, cand, n_resamples=300, seed=11)
+    got = paired_bootstrap(base, cand, n_resamples=300, seed=11, ci_method="percentile")
     idx = np.random.default_rng(11).integers(0, 30, size=(300, 30), dtype=np.int64)
     diffs = np.array([sum(cand[i] for i in row) / 30 - sum(base[i] for i in row) / 30 for row in idx])
     assert isinstance(got, BootstrapResult)
@@ -34,6 +50,11 @@ def test_mean_matches_brute_force_loop_same_seed():
     assert got.ci_high == pytest.approx(np.quantile(diffs, 0.975), abs=1e-6)
     assert got.pvalue == pytest.approx(_pvalue(diffs))
     assert (got.n, got.n_resamples, got.n_groups, got.n_dropped) == (30, 300, 30, 0)
+    assert (got.method, got.degenerate) == ("percentile", False)
+    # the default is BCa on the same resamples: an independent from-formula BCa must agree
+    bca = paired_bootstrap(base, cand, n_resamples=300, seed=11)
+    assert bca.method == "bca" and bca.pvalue == got.pvalue
+    assert (bca.ci_low, bca.ci_high) == pytest.approx(_bca_by_formula(diffs, base, cand), abs=1e-6)
 
 
 def test_statistic_matches_brute_force_loop_same_seed():
@@ -47,6 +68,7 @@ def test_statistic_matches_brute_force_loop_same_seed():
         return macro_f1([p[0] for p in pairs], [p[1] for p in pairs], labels=labels)
 
     got = paired_bootstrap(base, cand, stat, n_resamples=60, seed=3)
+    assert got.method == "percentile"  # a function statistic: no jackknife
     idx = np.random.default_rng(3).integers(0, 40, size=(60, 40), dtype=np.int64)
 
     def sk(pairs):
@@ -94,7 +116,7 @@ def test_few_values_shortcut_agrees_with_index_path():
     rng = np.random.default_rng(5)
     base = rng.random(300) < 0.6
     cand = np.where(rng.random(300) < 0.8, base, rng.random(300) < 0.75)
-    fast = paired_bootstrap(base, cand, n_resamples=20_000, seed=1)
+    fast = paired_bootstrap(base, cand, n_resamples=20_000, seed=1, ci_method="percentile")
     slow = _gathered_means(cand.astype(float) - base.astype(float), 20_000, np.random.default_rng(1))
     assert fast.ci_low == pytest.approx(np.quantile(slow, 0.025), abs=0.004)
     assert fast.ci_high == pytest.approx(np.quantile(slow, 0.975), abs=0.004)
@@ -117,7 +139,7 @@ def test_groups_resample_whole_clusters_brute_force():
     rng = np.random.default_rng(7)
     groups = [f"paper{i // 3}" for i in range(24)]  # 8 papers x 3 reviews
     base, cand = list(rng.random(24)), list(rng.random(24) + 0.1)
-    got = paired_bootstrap(base, cand, groups=groups, n_resamples=300, seed=9)
+    got = paired_bootstrap(base, cand, groups=groups, n_resamples=300, seed=9, ci_method="percentile")
     names = list(dict.fromkeys(groups))  # clusters are numbered in order of first appearance
     members = {g: [i for i in range(24) if groups[i] == g] for g in names}
     idx = np.random.default_rng(9).integers(0, 8, size=(300, 8), dtype=np.int64)
@@ -145,45 +167,81 @@ def test_clusters_widen_the_interval_for_correlated_items():
     assert clusters.ci_high - clusters.ci_low > 2 * (items.ci_high - items.ci_low)
 
 
-def test_identical_runs_give_pvalue_one_and_zero_interval():
+def test_identical_runs_are_degenerate_without_a_pvalue():
     got = paired_bootstrap([1, 0, 1, 1], [1, 0, 1, 1], n_resamples=100)
-    assert (got.difference, got.ci_low, got.ci_high, got.pvalue) == (0.0, 0.0, 0.0, 1.0)
+    assert (got.difference, got.ci_low, got.ci_high, got.degenerate) == (0.0, 0.0, 0.0, True)
+    assert math.isnan(got.pvalue)
 
 
-def test_seeded_and_swap_antisymmetric():
-    base, cand = _continuous(1, 50)
-    a = paired_bootstrap(base, cand, n_resamples=500, seed=4)
-    assert a == paired_bootstrap(base, cand, n_resamples=500, seed=4)
-    assert a != paired_bootstrap(base, cand, n_resamples=500, seed=5)
-    b = paired_bootstrap(cand, base, n_resamples=500, seed=4)
-    assert b.ci_low == pytest.approx(-a.ci_high, abs=1e-6) and b.pvalue == a.pvalue
+@pytest.mark.parametrize("n", [1, 2, 5, 40])
+def test_every_item_moving_alike_is_degenerate(n):
+    # the audit's case: one gain gave p = 2e-4; now there is no bootstrap p-value at all
+    got = paired_bootstrap([0.0] * n, [1.0] * n, n_resamples=999)
+    assert got.degenerate and math.isnan(got.pvalue)
+    assert (got.ci_low, got.ci_high) == (1.0, 1.0)
+    shifted = paired_bootstrap(list(np.arange(n) * 0.1), list(np.arange(n) * 0.1 + 0.05), n_resamples=99)
+    assert shifted.degenerate and shifted.ci_low == shifted.ci_high == pytest.approx(0.05)
 
 
-@pytest.mark.parametrize("call,name", [
-    (lambda: paired_bootstrap([1, 2], [1]), "base and candidate"),
-    (lambda: paired_bootstrap([], []), "base"),
-    (lambda: paired_bootstrap([1, None], [1, 2]), "base"),
-    (lambda: paired_bootstrap([1, 2], [1, float("nan")]), r"candidate\[1\]"),
-    (lambda: paired_bootstrap([1], [1], n_resamples=0), "n_resamples"),
-    (lambda: paired_bootstrap([1], [1], confidence_level=0.0), "confidence_level"),
-    (lambda: paired_bootstrap([1, 2], [1, 2], groups=["a"]), "groups"),
-    (lambda: paired_bootstrap([1], [1], statistic="mean"), "statistic"),
-    (lambda: paired_bootstrap([1], [1], lambda v: "x", n_resamples=2), "statistic"),
-])
-def test_bad_input_names_argument(call, name):
-    with pytest.raises(ValueError, match=name):
-        call()
+def test_bca_against_scipy():
+    # scipy's BCa on its own resamples: agreement up to Monte Carlo error
+    from scipy import stats
+
+    rng = np.random.default_rng(12)
+    base = rng.gamma(2.0, 1.0, 60)
+    cand = base + rng.gamma(1.0, 0.5, 60)  # skewed differences: BCa moves off the percentile one
+    got = paired_bootstrap(base, cand, n_resamples=40_000, seed=1)
+    ref = stats.bootstrap((base, cand), lambda x, y, axis=-1: np.mean(y, axis=axis) - np.mean(x, axis=axis),
+                          paired=True, n_resamples=40_000, method="BCa",
+                          rng=np.random.default_rng(2)).confidence_interval
+    assert got.method == "bca"
+    assert (got.ci_low, got.ci_high) == pytest.approx((ref.low, ref.high), abs=0.006)
 
 
-@pytest.mark.parametrize("seed", [None, -1, 1.5, "0"])
-def test_seed_must_be_an_integer(seed):
-    with pytest.raises(ValueError, match="seed"):
-        paired_bootstrap([1.0, 2.0], [2.0, 3.0], seed=seed)
+def test_ci_method_choice():
+    base, cand = _continuous(3, 8)  # 8 units: auto stays with the percentile interval
+    assert paired_bootstrap(base, cand, n_resamples=200).method == "percentile"
+    assert paired_bootstrap(base, cand, n_resamples=200, ci_method="bca").method == "bca"
+    with pytest.raises(ValueError, match="ci_method"):
+        paired_bootstrap(base, cand, ci_method="normal")
+    with pytest.raises(ValueError, match="ci_method='bca'"):
+        paired_bootstrap(base, cand, lambda v: sum(v), ci_method="bca")
 
 
-def test_groups_keep_distinct_labels_of_different_types():
-    # 1 and "1" are different papers; a list is not a usable label
-    got = paired_bootstrap([0.1, 0.2, 0.3], [0.2, 0.2, 0.5], groups=[1, "1", 1], n_resamples=50)
-    assert got.n_groups == 2
-    with pytest.raises(ValueError, match="groups"):
-        paired_bootstrap([0.1, 0.2], [0.2, 0.3], groups=[[1], [2]], n_resamples=5)
+def _coverage(draw, true, runs=1000, n=50):
+    covered = {"bca": 0, "percentile": 0}
+    for seed in range(runs):
+        base, cand = draw(n)
+        for method in covered:
+            got = paired_bootstrap(base, cand, n_resamples=999, seed=seed, ci_method=method)
+            covered[method] += got.ci_low <= true <= got.ci_high
+    return {method: hits / runs for method, hits in covered.items()}
+
+
+def test_coverage_of_a_pass_rate_difference():
+    # 1,000 seeded datasets of n = 50 paired pass/fail items (base passes 50%, candidate 60%,
+    # correlated), 999 resamples each: the 95% interval covers the true +0.10 in >= 93% of them
+    # (measured: BCa 0.943, percentile 0.951; over 3,000 other runs BCa 0.949, percentile 0.952)
+    rng = np.random.default_rng(2024)
+
+    def draw(n):
+        base = rng.random(n) < 0.5
+        cand = np.where(rng.random(n) < 0.5, base, rng.random(n) < 0.7)  # P(cand) = 0.6
+        return base, cand
+
+    got = _coverage(draw, 0.1)
+    assert got["bca"] >= 0.93 and got["percentile"] >= 0.93, got
+
+
+def test_coverage_of_a_skewed_score_difference():
+    # skewed continuous differences (Gamma(4) around a +0.3 shift): bootstrap intervals are known
+    # to be a little narrow at n = 50 (sqrt((n-1)/n) and z instead of t), the percentile one more
+    # so under skew. Measured on these 1,000 seeded runs: BCa 0.949, percentile 0.934.
+    rng = np.random.default_rng(2025)
+
+    def draw(n):
+        base = rng.gamma(2.0, 1.0, n)
+        return base, base + rng.gamma(4.0, 0.075, n)
+
+    got = _coverage(draw, 0.3)
+    assert got["bca"] >= 0.93 and got["percentile"] >= 0.92, got

@@ -67,9 +67,67 @@ def test_symmetric_in_swap():
     assert s.ci_low == pytest.approx(-r.ci_high) and s.ci_high == pytest.approx(-r.ci_low)
 
 
-def _newcombe_reference(e, f, g, h, z=1.959963984540054):
-    """Newcombe (1998) method 10, written from the paper's formulas for theta = p1 - p2
-    with p1 = (e + f) / n, p2 = (e + g) / n."""
+# Newcombe RG (1998), "Improved confidence intervals for the difference between binomial
+# proportions based on paired data", Stat Med 17:2635-2650, Table III (pp. 2641-2642): the 95%
+# limits of method 10 (Wilson marginals, continuity-corrected phi*) for theta = p1 - p2 =
+# (f - g) / n, cells (e, f, g, h) = (both, base only, candidate only, neither), 4 decimals as
+# printed. The 18 rows agree in four independent public transcriptions (two Python, two
+# TypeScript test suites); row (20, 12, 2, 16) is also ratesci's test of pairbinci(method_RD =
+# "MOVER_newc") and the audit's (issue 10) example. Method 8 (phi uncorrected) differs from these
+# in 10 rows: e.g. (20, 12, 2, 16) -> [0.0618, 0.3242] and (27, 0, 0, 27) -> [0, 0].
+TABLE_III_METHOD_10 = {
+    (36, 12, 2, 0): (0.0569, 0.3404),
+    (20, 12, 2, 16): (0.0562, 0.3292),
+    (18, 12, 2, 18): (0.0562, 0.3290),
+    (36, 14, 0, 0): (0.1528, 0.4167),
+    (35, 14, 0, 1): (0.1461, 0.4175),
+    (18, 14, 0, 18): (0.1441, 0.3963),
+    (2, 97, 1, 0): (0.8721, 0.9854),
+    (1, 97, 1, 1): (0.8736, 0.9850),  # eh <= fg: phi* = phi; computed 0.873672 (table rounds down)
+    (0, 29, 1, 0): (0.6666, 0.9882),
+    (2, 98, 0, 0): (0.9178, 0.9945),
+    (1, 98, 0, 1): (0.9171, 0.9916),
+    (0, 30, 0, 0): (0.8395, 1.0),
+    (54, 0, 0, 0): (-0.0664, 0.0664),
+    (53, 0, 0, 1): (-0.0729, 0.0729),
+    (30, 0, 0, 24): (-0.0358, 0.0358),
+    (29, 0, 0, 25): (-0.0354, 0.0354),
+    (28, 0, 0, 26): (-0.0352, 0.0352),
+    (27, 0, 0, 27): (-0.0351, 0.0351),
+}
+# Method 8 as printed in the same table, for the rows where it differs from method 10.
+TABLE_III_METHOD_8 = {
+    (20, 12, 2, 16): (0.0618, 0.3242), (18, 12, 2, 18): (0.0618, 0.3239),
+    (35, 14, 0, 1): (0.1573, 0.4149), (18, 14, 0, 18): (0.1504, 0.3910),
+    (1, 98, 0, 1): (0.9174, 0.9916), (53, 0, 0, 1): (-0.0640, 0.0640),
+    (30, 0, 0, 24): (-0.0074, 0.0074), (29, 0, 0, 25): (-0.0049, 0.0049),
+    (28, 0, 0, 26): (-0.0025, 0.0025), (27, 0, 0, 27): (0.0, 0.0),
+}
+
+
+@pytest.mark.parametrize("cells,published", sorted(TABLE_III_METHOD_10.items()))
+def test_interval_reproduces_newcombe_table_iii_method_10(cells, published):
+    # our difference is candidate - base = p2 - p1 = -theta, so the interval is (-U, -L)
+    r = mcnemar(*_runs(*cells))
+    assert -r.ci_high == pytest.approx(published[0], abs=1e-4)
+    assert -r.ci_low == pytest.approx(published[1], abs=1e-4)
+    assert r.ci_low <= r.difference <= r.ci_high
+    # all but one row hold to the printed rounding (half a unit in the 4th decimal)
+    if cells != (1, 97, 1, 1):
+        assert -r.ci_high == pytest.approx(published[0], abs=5e-5)
+        assert -r.ci_low == pytest.approx(published[1], abs=5e-5)
+
+
+@pytest.mark.parametrize("cells,method_8", sorted(TABLE_III_METHOD_8.items()))
+def test_interval_is_not_method_8(cells, method_8):
+    # the check can fail: the uncorrected phi (the old code) misses these rows by > 1e-4
+    r = mcnemar(*_runs(*cells))
+    assert max(abs(-r.ci_high - method_8[0]), abs(-r.ci_low - method_8[1])) > 2e-4
+
+
+def _method_10_by_formula(e, f, g, h, z=1.959963984540054):
+    """Newcombe (1998) method 10 written a second time, separately, from the paper's formulas
+    (Wilson limits l_i, u_i from the closed form; phi* with the N/2 correction)."""
     n = e + f + g + h
 
     def wilson(x):
@@ -78,25 +136,46 @@ def _newcombe_reference(e, f, g, h, z=1.959963984540054):
         return (mid - half) / (2 * (n + z * z)), (mid + half) / (2 * (n + z * z))
 
     p1, p2 = (e + f) / n, (e + g) / n
-    l1, u1 = wilson(e + f)
-    l2, u2 = wilson(e + g)
+    (l1, u1), (l2, u2) = wilson(e + f), wilson(e + g)
     den = (e + f) * (g + h) * (e + g) * (f + h)
-    phi = (e * h - f * g) / math.sqrt(den) if den else 0.0
+    a = e * h - f * g
+    num = max(a - n / 2, 0) if a > 0 else a
+    phi = num / math.sqrt(den) if den else 0.0
     theta = p1 - p2
     dl = math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
     eu = math.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
-    return theta - dl, theta + eu
+    return max(-1.0, theta - dl), min(1.0, theta + eu)
 
 
 @pytest.mark.parametrize("cells", [(1, 13, 7, 79), (12, 9, 2, 21), (40, 5, 15, 40), (0, 3, 0, 0),
-                                   (50, 0, 0, 50), (8, 2, 3, 0)])
-def test_interval_is_newcombe_method_10(cells):
-    # our difference is candidate - base = p2 - p1 = -theta, so the interval is (-U, -L)
-    low, high = _newcombe_reference(*cells)
+                                   (50, 0, 0, 50), (8, 2, 3, 0), (1, 0, 0, 1), (3, 1, 0, 2),
+                                   (5, 0, 0, 5), (300, 41, 59, 600)])
+def test_interval_matches_a_second_implementation(cells):
+    low, high = _method_10_by_formula(*cells)
     r = mcnemar(*_runs(*cells))
     assert r.ci_low == pytest.approx(-high, abs=1e-12)
     assert r.ci_high == pytest.approx(-low, abs=1e-12)
-    assert r.ci_low <= r.difference <= r.ci_high
+
+
+@pytest.mark.parametrize("cells,published,source", [
+    # Fagerland, Lydersen & Laake (2014) Stat Methods Med Res, Bentur et al. airway data: Newcombe
+    # square-and-add with the corrected phi (also ratesci's and contingencytables' tests)
+    ((1, 1, 7, 12), (-0.507, -0.026), 3),
+    # Fagerland, Lydersen & Laake (2017) book, Cavo et al. 2012 (contingencytables' test)
+    ((59, 6, 16, 80), (-0.1186, -0.0046), 4),
+    # Tang, Ling & Tian (2010) example, as in ratesci's tests
+    ((8, 3, 1, 2), (-0.1574, 0.4136), 4),
+])
+def test_interval_matches_other_published_examples(cells, published, source):
+    r = mcnemar(*_runs(*cells))
+    assert round(-r.ci_high, source) == published[0] and round(-r.ci_low, source) == published[1]
+
+
+def test_no_discordant_pairs_is_not_a_zero_interval():
+    r = mcnemar(*_runs(27, 0, 0, 27))
+    assert r.difference == 0 and r.ci_low < 0 < r.ci_high
+    assert (r.ci_low, r.ci_high) == pytest.approx((-0.0351, 0.0351), abs=5e-5)
+    assert mcnemar(*_runs(1, 0, 0, 1)).ci_high > 0.5  # n = 2: phi* = 0, wide
 
 
 def test_interval_widens_with_confidence():
@@ -180,30 +259,31 @@ def _power_by_enumeration(n, psi, delta, za=Z95):
 
 @pytest.mark.parametrize("n,psi", [(100, 0.2), (400, 0.1), (1000, 0.3), (50, 0.5)])
 def test_mdd_solves_connor_formula(n, psi):
-    d = min_detectable_difference(n, psi)
+    d = min_detectable_difference(n, psi, method="normal")
     assert 0 < d <= psi
     assert _connor_n(d, psi) == pytest.approx(n, rel=1e-9)
 
 
 @pytest.mark.parametrize("n,psi", [(200, 0.2), (300, 0.15)])
 def test_mdd_has_the_stated_power(n, psi):
-    d = min_detectable_difference(n, psi)
+    d = min_detectable_difference(n, psi, method="normal")
     assert _power_by_enumeration(n, psi, d) == pytest.approx(0.8, abs=0.03)
 
 
 def test_mdd_supports_the_100_item_statement():
     # lgtm-575: 100 items, 20 discordant: the detectable change is ~12 points, so the observed
     # 6-point change (14% -> 8%) is undetectable; at 6 points the power is far below 80%
-    d = min_detectable_difference(100, 0.2)
+    d = min_detectable_difference(100, 0.2, method="normal")
     assert round(d, 3) == 0.124
     assert d > 0.06
     assert _power_by_enumeration(100, 0.2, 0.06) < 0.35
-    assert min_detectable_difference(100, 0.2, power=0.9) > d
-    assert min_detectable_difference(400, 0.2) < d
+    assert min_detectable_difference(100, 0.2, power=0.9, method="normal") > d
+    assert min_detectable_difference(400, 0.2, method="normal") < d
 
 
 def test_mdd_undetectable_is_inf():
     assert min_detectable_difference(3, 0.1) == math.inf
+    assert min_detectable_difference(3, 0.1, method="normal") == math.inf
 
 
 @pytest.mark.parametrize("kwargs,name", [

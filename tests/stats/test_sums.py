@@ -46,7 +46,8 @@ def test_sums_bootstrap_equals_the_generic_bootstrap_with_the_same_seed():
     base = [h if rng.random() < 0.5 else rng.choice(LABELS) for h in human]
     cand = [h if rng.random() < 0.8 else rng.choice(LABELS) for h in human]
     bs, cs = _onehot(human, base), _onehot(human, cand)
-    fast = sums_bootstrap(bs, cs, lambda s: kappa_from_confusion(s, 3), n_resamples=300, seed=5)
+    fast = sums_bootstrap(bs, cs, lambda s: kappa_from_confusion(s, 3), n_resamples=300, seed=5,
+                          ci_method="percentile")
     slow = paired_bootstrap(list(bs), list(cs),
                             lambda rows: float(kappa_from_confusion(np.sum(rows, axis=0), 3)),
                             n_resamples=300, seed=5)
@@ -62,7 +63,8 @@ def test_sums_bootstrap_clusters_match_the_generic_path():
     stat_b = np.stack([hits_b, np.ones(40)], axis=1)
     stat_c = np.stack([hits_c, np.ones(40)], axis=1)
     ratio = lambda s: s[..., 0] / s[..., 1]
-    fast = sums_bootstrap(stat_b, stat_c, ratio, n_resamples=200, groups=groups, seed=2)
+    fast = sums_bootstrap(stat_b, stat_c, ratio, n_resamples=200, groups=groups, seed=2,
+                          ci_method="percentile")
     slow = paired_bootstrap(list(stat_b), list(stat_c), lambda rows: float(ratio(np.sum(rows, 0))),
                             n_resamples=200, groups=groups, seed=2)
     assert (fast.ci_low, fast.ci_high, fast.n_groups) == pytest.approx(

@@ -52,3 +52,17 @@ def _check_counts(successes: int, n: int) -> None:
         raise ValueError(f"n must be >= 1, got {n}")
     if not 0 <= successes <= n:
         raise ValueError(f"successes must be between 0 and n={n}, got {successes}")
+
+
+def tost(ci_low: float, ci_high: float, margin: float) -> bool:
+    """Equivalence by two one-sided tests (Schuirmann 1987) read off an interval: True when the
+    whole interval lies strictly inside (-margin, +margin). At level alpha TOST needs the
+    (1 - 2 alpha) interval (a 90% interval for alpha = 0.05); pass that one."""
+    for name, value in (("ci_low", ci_low), ("ci_high", ci_high)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            raise ValueError(f"{name} must be a number, got {shown(value)}")
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 < margin < math.inf:
+        raise ValueError(f"margin must be a positive number (the equivalence bound), got {shown(margin)}")
+    if ci_low > ci_high:
+        raise ValueError(f"ci_low must be <= ci_high, got {ci_low} > {ci_high}")
+    return -margin < ci_low and ci_high < margin
