@@ -92,9 +92,9 @@ def paired_randomization(base_stats, candidate_stats, from_sums: Callable[[np.nd
     if np.isnan(observed):
         pvalue = float("nan")
     else:
-        pvalue = hits / total if exact else (1 + hits) / (1 + n_resamples)
+        pvalue = min(1.0, hits / total if exact else (1 + hits) / (1 + n_resamples))
     return RandomizationResult(n=n, n_units=len(b), base=float(point[0]), candidate=float(point[1]),
-                               difference=observed, pvalue=min(1.0, pvalue), n_resamples=total,
+                               difference=observed, pvalue=pvalue, n_resamples=total,
                                exact=exact, alternative=alternative, n_undefined=undefined)
 
 
