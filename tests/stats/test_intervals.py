@@ -35,3 +35,14 @@ def test_known_value_and_shape():
 def test_bad_input_names_argument(kwargs, name):
     with pytest.raises(ValueError, match=name):
         wilson_interval(**kwargs)
+
+
+def test_tost_reads_equivalence_off_the_interval():
+    from assay.stats import tost
+
+    assert tost(-0.02, 0.03, 0.05)
+    assert not tost(-0.06, 0.03, 0.05) and not tost(-0.02, 0.05, 0.05)  # strictly inside
+    for args, name in [((0.1, 0.0, 0.05), "ci_low must be <= ci_high"), ((0.0, 0.1, 0), "margin"),
+                       ((float("nan"), 0.1, 0.05), "ci_low"), ((0.0, None, 0.05), "ci_high")]:
+        with pytest.raises(ValueError, match=name):
+            tost(*args)

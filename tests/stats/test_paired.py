@@ -8,7 +8,8 @@ import pytest
 from scipy.stats import binomtest
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 
-from assay.stats import McNemarResult, NoiseFloorResult, mcnemar, min_detectable_difference, noise_floor
+from assay.stats import (McNemarResult, NoiseFloorResult, mcnemar, mcnemar_midp, mcnemar_pvalue,
+                         min_detectable_difference, noise_floor)
 from assay.stats.paired import binomial_pvalue_half
 
 
@@ -295,3 +296,46 @@ def test_mdd_undetectable_is_inf():
 def test_mdd_bad_input(kwargs, name):
     with pytest.raises(ValueError, match=name):
         min_detectable_difference(**kwargs)
+
+
+def test_midp_hand_computed():
+    # 12 lost, 2 gained: exact = 2 (1 + 14 + 91) / 2^14; mid-p takes half of P(X = 2) = 91 / 2^14
+    r = mcnemar(*_runs(10, 12, 2, 20))
+    assert r.pvalue == pytest.approx(212 / 16384, rel=1e-15)
+    assert r.midp == pytest.approx(121 / 16384, rel=1e-15)
+    assert mcnemar_midp(12, 2) == mcnemar_midp(2, 12) == r.midp
+
+
+def test_midp_against_scipy_everywhere_small_n():
+    from scipy.stats import binom
+
+    for m in range(0, 41):
+        for c in range(m + 1):
+            k = min(c, m - c)
+            ref = 1.0 if m == 0 else min(1.0, 2 * (binom.cdf(k - 1, m, 0.5) + 0.5 * binom.pmf(k, m, 0.5)))
+            got = mcnemar_midp(m - c, c)
+            assert got == pytest.approx(ref, rel=1e-12, abs=1e-300)
+            assert got <= binomial_pvalue_half(c, m)
+    assert mcnemar_midp(0, 0) == 1.0 and mcnemar_midp(5, 5) == 1.0
+    # beyond the exact-integer limit
+    assert mcnemar_midp(5_000, 5_300) == pytest.approx(
+        2 * (binom.cdf(4_999, 10_300, 0.5) + 0.5 * binom.pmf(5_000, 10_300, 0.5)), rel=1e-9)
+
+
+@pytest.mark.parametrize("b,c", [(0, 0), (0, 1), (3, 3), (2, 12), (12, 2), (40, 61), (7, 0), (0, 9),
+                                 (5_000, 5_300), (5_300, 5_000)])
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
+def test_one_sided_pvalue_matches_binomtest(b, c, alternative):
+    expected = binomtest(c, b + c, 0.5, alternative=alternative).pvalue if b + c else 1.0
+    assert mcnemar_pvalue(b, c, alternative=alternative) == pytest.approx(expected, rel=1e-9)
+
+
+def test_one_sided_direction():
+    # "greater" = the candidate is better = many gains (c)
+    assert mcnemar_pvalue(1, 9, alternative="greater") < 0.05 < mcnemar_pvalue(1, 9, alternative="less")
+    with pytest.raises(ValueError, match="alternative"):
+        mcnemar_pvalue(1, 2, alternative="two_sided")
+    with pytest.raises(ValueError, match="b must be a count"):
+        mcnemar_pvalue(-1, 2)
+    with pytest.raises(ValueError, match="c must be a count"):
+        mcnemar_midp(1, 2.5)
