@@ -6,6 +6,9 @@ Prints (as JSON) the best-of-`--repeat` wall and CPU seconds of
 - paired_bootstrap with macro-F1 as the statistic, 2,000 resamples x 1,000 items;
 - kappa_bootstrap, 2,000 resamples x 1,000 items;
 - mcnemar and a permutation test on 10,000 items;
+- paired_randomization, 10,000 swaps x 10,000 items, on a rate and on F1 from confusion cells;
+- sums_bootstrap (BCa) of F1, 10,000 resamples x 10,000 items;
+- the exact McNemar MDD (min_detectable_difference, method="exact") at n = 10,000;
 - `import assay.stats` in a fresh interpreter (the compare command pays it).
 
 Run: python bench/bench_stats.py [--repeat 3]
@@ -27,8 +30,8 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from assay.stats import (kappa_bootstrap, macro_f1, mcnemar, paired_bootstrap,  # noqa: E402
-                         permutation_test)
+from assay.stats import (kappa_bootstrap, macro_f1, mcnemar, min_detectable_difference,  # noqa: E402
+                         paired_bootstrap, paired_randomization, permutation_test, sums_bootstrap)
 
 LABELS = ["A", "B", "TIE"]
 
@@ -48,6 +51,17 @@ def _pairs_macro_f1(pairs: list) -> float:
     return macro_f1([p[0] for p in pairs], [p[1] for p in pairs], labels=LABELS)
 
 
+def _f1(sums: np.ndarray) -> np.ndarray:
+    tp, fp, fn = sums[..., 0], sums[..., 1], sums[..., 2]
+    return 2 * tp / (2 * tp + fp + fn)
+
+
+def _cells(truth: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    out = np.zeros((len(truth), 4))
+    out[np.arange(len(truth)), np.select([truth & pred, ~truth & pred, truth & ~pred], [0, 1, 2], 3)] = 1
+    return out
+
+
 def cases(rng: np.random.Generator) -> dict:
     base_pf = rng.random(10_000) < 0.6
     cand_pf = np.where(rng.random(10_000) < 0.8, base_pf, rng.random(10_000) < 0.65)
@@ -57,6 +71,9 @@ def cases(rng: np.random.Generator) -> dict:
     base_lab = [(t, t if rng.random() < 0.5 else "TIE") for t in truth]
     cand_lab = [(t, t if rng.random() < 0.6 else "A") for t in truth]
     judge = [p for _, p in cand_lab]
+    rate_b, rate_c = np.c_[np.ones(10_000), base_pf], np.c_[np.ones(10_000), cand_pf]
+    truth_pf = rng.random(10_000) < 0.4
+    f1_b, f1_c = _cells(truth_pf, base_pf), _cells(truth_pf, cand_pf)
     return {
         "paired_bootstrap_mean_passfail_10000x10000": lambda: paired_bootstrap(base_pf, cand_pf),
         "paired_bootstrap_mean_continuous_10000x10000": lambda: paired_bootstrap(base_sc, cand_sc),
@@ -65,6 +82,11 @@ def cases(rng: np.random.Generator) -> dict:
         "kappa_bootstrap_2000x1000": lambda: kappa_bootstrap(truth, judge, labels=LABELS),
         "mcnemar_10000": lambda: mcnemar(base_pf, cand_pf),
         "permutation_test_10000x10000": lambda: permutation_test(base_sc, cand_sc),
+        "paired_randomization_rate_10000x10000": lambda: paired_randomization(
+            rate_b, rate_c, lambda s: s[..., 1] / s[..., 0]),
+        "paired_randomization_f1_10000x10000": lambda: paired_randomization(f1_b, f1_c, _f1),
+        "sums_bootstrap_f1_bca_10000x10000": lambda: sums_bootstrap(f1_b, f1_c, _f1),
+        "min_detectable_difference_exact_n10000": lambda: min_detectable_difference(10_000, 0.1),
     }
 
 

@@ -121,7 +121,8 @@ def test_sums_bootstrap_bca_clusters_leave_a_cluster_out():
     cb, cc = stat_b.reshape(12, 3, 2).sum(1), stat_c.reshape(12, 3, 2).sum(1)
     idx = np.random.default_rng(5).integers(0, 12, size=(400, 12), dtype=np.int64)
     diffs = np.array([ratio(cc[row].sum(0)) - ratio(cb[row].sum(0)) for row in idx])
-    jack = np.array([ratio(np.delete(cc, i, 0).sum(0)) - ratio(np.delete(cb, i, 0).sum(0)) for i in range(12)])
+    jack = np.array([ratio(np.delete(cc, i, 0).sum(0)) - ratio(np.delete(cb, i, 0).sum(0))
+                     for i in range(12)])
     assert got.method == "bca" and got.n_groups == 12
     assert (got.ci_low, got.ci_high) == pytest.approx(_bca(diffs, got.difference, jack), abs=1e-12)
 
