@@ -339,3 +339,7 @@ def test_one_sided_direction():
         mcnemar_pvalue(-1, 2)
     with pytest.raises(ValueError, match="c must be a count"):
         mcnemar_midp(1, 2.5)
+
+
+def test_one_sided_positional_alternative():
+    assert mcnemar_pvalue(1, 9, "greater") == mcnemar_pvalue(1, 9, alternative="greater") == 11 / 1024

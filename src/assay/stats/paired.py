@@ -89,7 +89,7 @@ def mcnemar(base, candidate, *, confidence_level: float = 0.95) -> McNemarResult
                          midp=mcnemar_midp(b, c))
 
 
-def mcnemar_pvalue(b: int, c: int, *, alternative: str = "two-sided") -> float:
+def mcnemar_pvalue(b: int, c: int, alternative: str = "two-sided") -> float:
     """Exact McNemar p-value from the discordant counts: b items lost, c gained by the candidate.
 
     Conditional on m = b + c discordant items, c ~ Binomial(m, 1/2) under the null.
