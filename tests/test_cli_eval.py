@@ -85,7 +85,8 @@ def test_eval_json_prints_one_object(tmp_path):
         out = subprocess.run(eval_cmd(tmp_path, srv.base_url, "--json"), env=env(),
                              capture_output=True, text=True, check=True)
     summary = json.loads(out.stdout)
-    assert summary["metrics"] == {"m": {"accuracy": 1.0}}
+    assert summary["metrics"]["m"]["accuracy"] == 1.0
+    assert summary["metrics"]["m"]["parse_failure_rate"] == 0.0
     assert summary["requests_sent"] == 4 and summary["errors"] == 0
 
 

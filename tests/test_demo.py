@@ -21,7 +21,8 @@ def test_demo_end_to_end(tmp_path):
     assert 0.0 <= acc["pvalue"] <= 1.0 and not math.isnan(acc["pvalue"])
     mc = acc["mcnemar"]
     assert mc["n_discordant"] == mc["lost"] + mc["gained"] and mc["n"] == 16
-    assert "McNemar p" in result.report_markdown and "accuracy" in result.report_markdown
+    assert "McNemar exact p" in result.report_markdown and "accuracy" in result.report_markdown
+    assert "Confirmatory family" in result.report_markdown
     assert result.report_path.is_file() and (result.run_dir / "items.jsonl").is_file()
     record = json.loads((result.adapter_dir / "train_record.json").read_text())
     assert record["method"] == "sft" and record["data"]["n_used"] == 24

@@ -44,7 +44,9 @@ def test_run_directory_and_metrics(tmp_path):
         res = evaluate(config(tmp_path, [("a", srv.base_url), ("b", srv.base_url)]))
     run = load_run(res.out_dir)
     assert run.models == ["a", "b"]
-    assert res.metrics["models"] == {"a": {"accuracy": 1.0}, "b": {"accuracy": 0.0}}
+    assert {k: v["accuracy"] for k, v in res.metrics["models"].items()} == {"a": 1.0, "b": 0.0}
+    assert res.metrics["models"]["a"]["parse_failure_rate"] == 0.0 == \
+        res.metrics["parse_failure_rate"]["a"]
     assert len(run.records) == 20 and res.requests_sent == 20 and res.cache_hits == 0
     rec = run.records_of("a")[0]
     assert rec["scores"] == {"correct": True} and rec["parsed"] == "yes"

@@ -109,7 +109,8 @@ def _headline(comparison) -> dict[str, Any]:
         except KeyError:
             continue
         out[name] = {"base": m.base, "adapter": m.candidate, "difference": m.difference,
-                     "ci": [m.ci_low, m.ci_high], "pvalue": m.pvalue, "test": m.test}
+                     "ci": [m.ci_low, m.ci_high], "pvalue": m.pvalue, "test": m.test,
+                     "family": m.family, "verdict": m.verdict}
         if m.mcnemar is not None:
             mc = m.mcnemar
             out[name]["mcnemar"] = {"n": mc.n, "lost": mc.b, "gained": mc.c,

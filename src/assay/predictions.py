@@ -15,7 +15,7 @@ from typing import Any
 from .dataset import file_sha256, read_records
 from .errors import AssayError, InputError
 from .models import Completion, Decoding, Request
-from .run import (RunResult, _now, build_task, compute_metrics, load_dataset, manifest_common,
+from .run import (RunResult, utc_now, build_task, compute_metrics, load_dataset, manifest_common,
                   score_records, write_run_dir)
 from .store import canonical_hash
 from .tasks import ORIGINAL
@@ -101,7 +101,7 @@ def score_predictions(cfg: ScoreConfig) -> RunResult:
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     ds = load_dataset(task, cfg.data, cfg.skip_invalid, None)
     items_by_id = {str(i["id"]): i for i in ds.items}
-    started = _now()
+    started = utc_now()
     records_by_model, models, skipped = {}, {}, {}
     for text in cfg.predictions:
         label, path = _label_and_path(text)

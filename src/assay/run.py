@@ -263,28 +263,33 @@ def score_records(task: Task, items_by_id: dict[str, dict], label: str,
 
 
 def compute_metrics(task: Task, records_by_model: dict[str, list[dict]]) -> dict[str, Any]:
-    """metrics.json: each metric and its baseline per model, plus shares every run reports."""
+    """metrics.json: each metric and its baseline per model, plus shares every run reports
+    (parse_failure_rate and truncated_share are the runner's metrics, defined once)."""
+    from .metrics import PARSE_FAILURE_RATE, TRUNCATED_SHARE, metrics_of
+    from .records import succeeded
+
     out: dict[str, Any] = {"task": task.name, "models": {}, "baselines": {}, "details": {},
                            "parse_failure_rate": {}, "truncated_share": {}, "errors": {},
                            "n_items": {}}
     for label, records in records_by_model.items():
-        ok = [r for r in records if not r["error"]]
+        ok = succeeded(records)
         values, baselines = {}, {}
-        for m in task.metrics(ok):
-            values[m.name] = m.compute(ok)
+        for m in metrics_of(task, ok):
+            values[m.name] = m.value(ok)
             if m.baseline is not None:
-                baselines[m.name] = {"name": m.baseline_name, "value": m.baseline(ok)}
+                baselines[m.name] = {"name": m.baseline.name, "value": m.baseline.value(ok)}
         out["models"][label] = values
         out["baselines"][label] = baselines
         out["details"][label] = task.details(ok)
-        greedy = [r for r in ok if r["sample"] is None]
-        out["parse_failure_rate"][label] = (
-            sum(r["parse_error"] is not None for r in greedy) / len(greedy) if greedy else None)
-        out["truncated_share"][label] = (sum(r["truncated"] for r in ok) / len(ok)
-                                         if ok else None)
+        out["parse_failure_rate"][label] = _none_if_nan(values["parse_failure_rate"])
+        out["truncated_share"][label] = _none_if_nan(values["truncated_share"])
         out["errors"][label] = len(records) - len(ok)
         out["n_items"][label] = len({r["id"] for r in records})
     return out
+
+
+def _none_if_nan(x: float) -> float | None:
+    return None if x != x else x
 
 
 def _versions() -> dict[str, str]:
@@ -316,12 +321,12 @@ def git_commit(cwd: str | Path = ".") -> str | None:
         return None
 
 
-def _now() -> str:
+def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    from .commands._common import to_jsonable
+    from .jsonable import to_jsonable
 
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
@@ -330,7 +335,7 @@ def _write_json(path: Path, obj: Any) -> None:
 
 def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
     """Write the three files atomically (each via a temporary file and a rename)."""
-    from .commands._common import to_jsonable
+    from .jsonable import to_jsonable
 
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / (ITEMS + ".tmp")
@@ -370,7 +375,7 @@ def evaluate(cfg: EvalConfig) -> RunResult:
     samples = cfg.samples if cfg.samples is not None else task.samples
     prompts = plan_prompts(task, ds.items, samples)
     items_by_id = {str(i["id"]): i for i in ds.items}
-    started = _now()
+    started = utc_now()
     store_path = Path(cfg.store) if cfg.store else DEFAULT_STORE
     records_by_model, model_info = {}, {}
     with Store(store_path) as store, _Progress(cfg.progress) as progress:
@@ -411,7 +416,7 @@ def manifest_common(kind: str, task: Task, options: dict | None, module: str | N
         "data": {"path": str(ds.path), "sha256": ds.sha256, "n_items": len(ds.items),
                  "skipped_invalid": len(ds.skipped), "skipped_messages": list(ds.skipped[:20])},
         "versions": _versions(), "git_commit": git_commit(), "started_at": started,
-        "finished_at": _now(), "errors": metrics["errors"],
+        "finished_at": utc_now(), "errors": metrics["errors"],
         "truncated_share": metrics["truncated_share"],
         "parse_failure_rate": metrics["parse_failure_rate"],
     }

@@ -42,14 +42,19 @@ def comparison(ct, tmp_path):
 
 def test_markdown_table_and_details_line(comparison):
     md = markdown(comparison)
-    assert "| Metric | Base | Candidate | Goal | Verdict |" in md
-    assert "| accuracy | 0.530 | 0.470 | >= 0.5 | **Miss** |" in md
-    assert re.search(r"\| similarity \| 0\.350 \| 0\.399 \| improve \(alpha 0\.05\) \| \*\*Hit\*\* \|", md)
-    assert "| all_pass | 0.530 | 0.470 |  | no significant change (p 0." in md
+    assert "| Metric | n | Base | Candidate | Difference [CI] | Goal | Verdict |" in md
+    assert "| accuracy | 100 | 0.530 | 0.470 | -0.060 [-0.146, +0.028] | >= 0.5 | " \
+           "**Inconclusive** / inconclusive (CI [-0.146, +0.028]) |" in md
+    assert re.search(r"\| similarity \| 100 \| 0\.350 \| 0\.399 \| \+0\.050 .* \| "
+                     r"improve \(alpha 0\.05\) \| \*\*Hit\*\* / better \(p Holm 0\.0", md)
+    assert "| all_pass | 100 | 0.530 | 0.470 | -0.060 [-0.146, +0.028] |  | inconclusive (CI " \
+           "[-0.146, +0.028], exploratory) |" in md
+    assert "| accuracy/easy | 50 |" in md and "| truncated_share | 100 |" in md
+    assert "Confirmatory family (the goals file's metrics): accuracy, similarity" in md
     line = next(l for l in md.splitlines() if l.startswith("- **accuracy**"))
-    assert "McNemar p 0.263, n_discordant 20: lost 13, gained 7" in line
+    assert "McNemar exact p 0.263, mid-p 0.189, n_discordant 20: lost 13, gained 7" in line
     assert "coin flip 0.500 / 0.500, gap +0.030 -> -0.030" in line
-    assert "with 100 items" in line
+    assert "(confirmatory; mcnemar, n 100)" in line
     assert "Lost (base passed, candidate failed): 13" in md and "ft says 12" in md
     assert "Pre-registered" in md
 
@@ -67,7 +72,8 @@ def test_model_card_front_matter_parses_and_carries_the_numbers(comparison):
     acc = [m for m in result["metrics"] if m["name"] == "accuracy"][0]
     assert (acc["type"], acc["value"], acc["verified"]) == ("accuracy", 0.47, False)
     assert [m["name"] for m in result["metrics"]] == [m.name for m in comparison.metrics]
-    assert "| accuracy | 0.530 | 0.470 |" in card      # the base's values are in the table
+    assert "| accuracy | 100 | 0.530 | 0.470 |" in card      # the base's values are in the table
+    assert "Confirmatory family" in card and "(confirmatory, n 100)" in card
     assert "## Evaluation protocol" in card and "## Limits" in card
     assert "pre-registered" in card and "13 lost, 7 gained" in card
     assert 'PeftModel.from_pretrained(base, "./ft-lora")' in card
@@ -86,7 +92,8 @@ def test_write_report_writes_markdown_json_and_readable_plots(comparison, tmp_pa
     assert "![metrics](plots/metrics.png)" in files.markdown.read_text()
     saved = json.loads(files.json.read_text())
     assert saved["metrics"][0]["mcnemar"]["b"] == 13
-    assert [v["hit"] for v in saved["goals"]["verdicts"]] == [False, True]
+    assert [v["hit"] for v in saved["goals"]["verdicts"]] == [None, True]
+    assert [v["outcome"] for v in saved["goals"]["verdicts"]] == ["Inconclusive", "Hit"]
     assert files.model_card.read_text().startswith("---\n")
 
 
@@ -122,4 +129,5 @@ def test_run_report_shows_wilson_intervals(ct, tmp_path):
     assert (row.low["base"], row.high["base"]) == pytest.approx((lo, hi))
     md = run_markdown(s)
     assert "| Metric | base | ft | Baseline |" in md
-    assert f"| accuracy | 0.530 [{lo:.3f}, {hi:.3f}] |" in md and "coin flip 0.500" in md
+    assert f"| accuracy | 0.530 [{lo:.3f}, {hi:.3f}] (n 100) |" in md and "coin flip 0.500" in md
+    assert "| accuracy/" not in md or "coin flip/" not in md

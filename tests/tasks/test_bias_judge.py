@@ -42,7 +42,9 @@ def record(task, item, text, pass_="original", sample=None):
 
 
 def values(task, recs):
-    return {m.name: m.compute(recs) for m in task.metrics(recs)}
+    from assay.metrics import metrics_of
+
+    return {m.name: m.value(recs) for m in metrics_of(task, recs)}
 
 
 def test_registered_with_both_orders_and_five_samples():
@@ -140,7 +142,7 @@ def test_metrics_on_a_hand_built_set():
     # verbosity: A picks the 6-word answer (+4), B the 2-word one (-4): p1 +4, p2 -4, p4 -4, p6 +4
     assert v["verbosity_bias"] == pytest.approx(0.0)
     verbosity = next(m for m in task.metrics(recs) if m.name == "verbosity_bias")
-    assert verbosity.baseline(recs) == pytest.approx((4 - 4 + 4 - 4 + 4) / 5)
+    assert verbosity.baseline.value(recs) == pytest.approx((4 - 4 + 4 - 4 + 4) / 5)
     # 3 unparsed among 6 originals + 6 swapped + 30 samples
     assert v["parse_failure_rate"] == pytest.approx(3 / 42)
     assert v["agreement"] == pytest.approx(4 / 6)

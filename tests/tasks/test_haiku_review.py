@@ -156,13 +156,13 @@ def test_score_batch_relevance_floor_and_category(task):
     sim = np.vstack([h @ c.T, np.zeros((1, 4))])
     np.testing.assert_allclose([x["relevance"] for x in s], np.diag(sim), atol=1e-5)
     metrics = {m.name: m for m in task.metrics(recs)}
-    assert math.isclose(metrics["relevance"].baseline(recs), shuffle_floor(sim), abs_tol=1e-6)
+    assert math.isclose(metrics["relevance"].baseline.value(recs), shuffle_floor(sim), abs_tol=1e-6)
     assert math.isclose(metrics["relevance"].compute(recs), float(np.trace(sim)) / 4,
                         abs_tol=1e-6)
     for i in range(3):   # each haiku is closest to its own comment
         assert s[i]["relevance"] > s[i]["relevance_floor"] + 0.15
     assert metrics["form_rate"].compute(recs) == 0.5
-    assert metrics["relevance"].test == "bootstrap" and metrics["relevance"].outcome == "relevance"
+    assert metrics["relevance"].kind == "mean" and metrics["relevance"].role == "primary"
     assert s[3]["category_predicted"] is None and s[3]["category_correct"] is False
     assert {x["comment_category_predicted"] for x in s} <= set(task.schema[3].choices)
 
@@ -176,7 +176,7 @@ def test_category_metrics_use_stats(task):
     pred = [r["scores"]["category_predicted"] for r in recs]
     labels = ("refactoring", "discussion", "functional", "documentation")
     assert metrics["category_macro_f1"].compute(recs) == macro_f1(gold, pred, labels=labels)
-    assert metrics["category_macro_f1"].baseline(recs) == \
+    assert metrics["category_macro_f1"].baseline.value(recs) == \
         majority_baseline(gold, labels=labels).macro_f1
     details = task.details(recs)
     assert details["n"] == 4 and details["n_parsed"] == 3
@@ -231,8 +231,8 @@ def test_real_crc_ceiling_and_floor(task, shared_data):
     shuffled = _records(task, [as_haiku[j] for j in perm], items)
     m_real = {m.name: m for m in task.metrics(real)}
     m_shuf = {m.name: m for m in task.metrics(shuffled)}
-    rel, floor = m_real["relevance"].compute(real), m_real["relevance"].baseline(real)
-    rel_s, floor_s = m_shuf["relevance"].compute(shuffled), m_shuf["relevance"].baseline(shuffled)
+    rel, floor = m_real["relevance"].compute(real), m_real["relevance"].baseline.value(real)
+    rel_s, floor_s = m_shuf["relevance"].compute(shuffled), m_shuf["relevance"].baseline.value(shuffled)
     print(f"\ncrc held-out 100: human comments relevance {rel:.3f} floor {floor:.3f}; "
           f"shuffled relevance {rel_s:.3f} floor {floor_s:.3f}")
     assert rel > 0.9 and 0.0 < floor < 0.25 and rel - floor > 0.7

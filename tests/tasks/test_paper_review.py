@@ -50,7 +50,9 @@ def table_records(task, tp, fn, fp, tn, venue=None):
 
 
 def values(task, recs):
-    return {m.name: m.compute(recs) for m in task.metrics(recs)}
+    from assay.metrics import metrics_of
+
+    return {m.name: m.value(recs) for m in metrics_of(task, recs)}
 
 
 def test_registered_and_sized_for_a_full_review():
@@ -90,14 +92,15 @@ def test_baselines_show_the_skewed_set_warning():
     close to its accuracy: the baselines sit beside the metrics."""
     task = PaperReview()
     recs = table_records(task, 74, 6, 12, 3)
-    base = {m.name: (m.baseline_name, m.baseline(recs)) for m in task.metrics(recs) if m.baseline}
+    base = {m.name: (m.baseline.name, m.baseline.value(recs)) for m in task.metrics(recs)
+            if m.baseline}
     assert base["f1"][0] == "always accept"
     assert base["f1"][1] == pytest.approx(160 / 175)  # 2*80 / (2*80 + 15)
     assert base["recall"][1] == 1.0 and base["precision"][1] == pytest.approx(80 / 95)
     assert base["accuracy"] == ("majority label", pytest.approx(80 / 95))
     assert base["predicted_accept_rate"][1] == pytest.approx(80 / 95)
     accuracy = next(m for m in task.metrics(recs) if m.name == "accuracy")
-    assert accuracy.test == "mcnemar" and accuracy.outcome == "correct"
+    assert accuracy.kind == "rate" and accuracy.role == "primary"
     assert values(task, recs)["accept_rate_gap"] == pytest.approx(86 / 95 - 80 / 95)
 
 

@@ -65,21 +65,23 @@ def compare_command(
                                       "and plots here."),
     allow_prompt_mismatch: bool = typer.Option(False, "--allow-prompt-mismatch",
                                                help="Compare even when prompts differ (warns)."),
-    resamples: int = typer.Option(10_000, "--resamples", help="Bootstrap / permutation "
-                                  "resamples."),
-    bootstrap_resamples: int = typer.Option(1_000, "--bootstrap-resamples", help="Resamples "
-                                            "of metrics recomputed per resample (F1, kappa)."),
+    resamples: int = typer.Option(10_000, "--resamples", help="Resamples of the paired "
+                                  "randomization tests and bootstrap intervals."),
     seed: int = typer.Option(0, "--seed", help="Seed of the resampling."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Significance level of the verdicts "
+                                "(family-wise for the confirmatory family)."),
+    min_slice_n: int = typer.Option(20, "--min-slice-n", help="Slices with fewer items get no "
+                                    "verdict."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Draw PNG plots with --out."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    from ..compare import compare_runs
+    from ..compare import CompareConfig, compare_runs
 
     with _Status(enabled=not as_json) as status:
-        cmp = compare_runs(run_a, run_b, base=base, candidate=candidate, goals=goals,
-                           noise=noise, allow_prompt_mismatch=allow_prompt_mismatch,
-                           n_resamples=resamples, bootstrap_resamples=bootstrap_resamples,
-                           seed=seed, on_metric=status.update)
+        cmp = compare_runs(run_a, run_b, CompareConfig(
+            base=base, candidate=candidate, allow_prompt_mismatch=allow_prompt_mismatch,
+            n_resamples=resamples, seed=seed, alpha=float(alpha), min_slice_n=min_slice_n),
+            goals=goals, noise=noise, on_metric=status.update)
     files = None
     if out:
         from ..report import write_report
@@ -146,27 +148,29 @@ def _console():
 def show_comparison(cmp, files=None) -> None:
     from rich.table import Table
 
-    from ..report.markdown import goal_cells, pval
+    from ..report.markdown import family_sentence, goal_cells
 
     console = _console()
     table = Table(title=f"{cmp.task}: {cmp.candidate.label} vs {cmp.base.label} "
                         f"({cmp.n_items} items)")
-    cols = ["Metric", "Base", "Candidate", "Diff [95% CI]", "p (Holm)"]
+    cols = ["Metric", "n", "Base", "Candidate", "Diff [CI]"]
     cols += ["Goal"] if cmp.goals is not None else []
     for col in cols + ["Verdict"]:
-        table.add_column(col, no_wrap=col in ("Metric", "Diff [95% CI]"))
+        table.add_column(col, no_wrap=col in ("Metric", "Diff [CI]"))
     for m in cmp.metrics:
         goal, verdict = goal_cells(cmp, m)
-        row = [m.name, _fmt(m.base), _fmt(m.candidate),
+        row = [m.name, str(m.n), _fmt(m.base), _fmt(m.candidate),
                f"{_fmt(m.difference, sign=True)} [{_fmt(m.ci_low, sign=True)}, "
-               f"{_fmt(m.ci_high, sign=True)}]", f"{pval(m.pvalue)} ({pval(m.pvalue_holm)})"]
+               f"{_fmt(m.ci_high, sign=True)}]"]
         row += [goal] if cmp.goals is not None else []
         table.add_row(*row, verdict.replace("**", ""))
     console.print(table)
+    console.print(family_sentence(cmp), markup=False, highlight=False)
     for m in cmp.metrics:
         if m.mcnemar is not None:
             console.print(f"{m.name}: McNemar {m.mcnemar.b} lost / {m.mcnemar.c} gained "
-                          f"(n_discordant {m.mcnemar.n_discordant}); {m.detectability}",
+                          f"(n_discordant {m.mcnemar.n_discordant}, exact p "
+                          f"{m.mcnemar.pvalue:.3g}, mid-p {m.mcnemar.midp:.3g})",
                           markup=False, highlight=False)
     warnings = list(cmp.warnings) + (list(cmp.goals.warnings) if cmp.goals else [])
     for w in warnings:
@@ -178,6 +182,14 @@ def show_comparison(cmp, files=None) -> None:
 
 def lock_command(
     goals_file: str = typer.Argument(..., help="goals.yaml"),
+    task: Optional[str] = typer.Option(None, "--task", help="Validate every goal against this "
+                                       "task's metrics and store each goal's power."),
+    task_option: Optional[list[str]] = typer.Option(None, "--task-option", help="KEY=VALUE "
+                                                    "option of the task (repeatable)."),
+    data: Optional[str] = typer.Option(None, "--data", help="The eval items: their count is "
+                                       "the n of the power figures."),
+    discordance: float = typer.Option(0.2, "--discordance", help="Assumed share of items on "
+                                      "which base and candidate differ (pass/fail power)."),
     force: bool = typer.Option(False, "--force", help="Re-lock goals that changed since their "
                                "lock (moves the lock time)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -185,13 +197,37 @@ def lock_command(
     from ..goals import lock_goals
     from ._common import out_console, print_json
 
-    lock = lock_goals(goals_file, force=force)
+    task_obj, n_items = _lock_task(task, task_option, data)
+    lock = lock_goals(goals_file, task=task_obj, n_items=n_items, discordance=discordance,
+                      force=force)
     if as_json:
         print_json(lock)
         return
-    out_console().print(f"locked {len(lock.goals)} goal(s) of {goals_file} at {lock.locked_at} "
-                        f"(sha256 {lock.sha256[:12]}, commit {lock.git_commit or 'none'}) in "
-                        f"{lock.path}", markup=False)
+    console = out_console()
+    console.print(f"locked {len(lock.goals)} goal(s) of {goals_file} at {lock.locked_at} "
+                  f"(sha256 {lock.sha256[:12]}, commit {lock.git_commit or 'none'}) in "
+                  f"{lock.path}", markup=False)
+    for p in lock.power:
+        mdd = (f"detects a change of {p.min_detectable:.3f} ({100 * p.min_detectable:.1f} "
+               f"points) with power {p.power:g} at {p.discordance:.0%} discordance"
+               if p.min_detectable is not None else p.note)
+        console.print(f"  {p.metric} {p.goal}: n {p.n if p.n is not None else '?'}, alpha "
+                      f"{p.alpha:.3g} after the family; {mdd}", markup=False)
+
+
+def _lock_task(task: str | None, options: list[str] | None, data: str | None):
+    if task is None:
+        if data is not None:
+            from ..errors import AssayError
+
+            raise AssayError("--data needs --task (the task reads the items). Fix: pass "
+                             "--task TASK")
+        return None, None
+    from ..run import build_task
+    from .eval import parse_options
+
+    t = build_task(task, parse_options(options or [], "--task-option"))
+    return t, (len(t.load(data).items) if data is not None else None)
 
 
 def check_command(

@@ -47,11 +47,11 @@ def demo_command(
 def verdict_line(h: dict) -> str:
     """What the numbers say about format and judgment, worded from the numbers themselves."""
     pf, acc = h.get("parse_failure_rate", {}), h.get("accuracy", {})
-    fmt = ("the adapter learnt the output format" if (pf.get("adapter") or 0) < (pf.get("base") or 0)
-           else "the adapter did not learn the output format")
-    significant = acc.get("pvalue") is not None and acc["pvalue"] < 0.05
-    judged = ("a significant accuracy change" if significant else
-              "no significant accuracy change: the judgment is not shown to be better")
+    fmt = {"better": "the adapter learnt the output format",
+           "worse": "the adapter made the output format worse"}.get(
+        pf.get("verdict"), "no shown change in the output format")
+    judged = {"better": "accuracy is better", "worse": "accuracy is worse"}.get(
+        acc.get("verdict"), "no shown accuracy change: the judgment is not shown to be better")
     return (f"parse-failure rate: base {_pct(pf.get('base'))} -> adapter {_pct(pf.get('adapter'))}"
             f" ({fmt}); accuracy: base {_pct(acc.get('base'))} -> adapter "
             f"{_pct(acc.get('adapter'))} (majority-label baseline "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..compare import Comparison, Discordant, MetricComparison
+from ..compare import Comparison, Discordant, MetricComparison, verdict_text
 
 ALPHA = 0.05
 # Discordant items written out in full in the Markdown (all of them are in comparison.json).
@@ -37,13 +37,8 @@ def pct(x: float | None) -> str:
 
 
 def statistical_verdict(m: MetricComparison) -> str:
-    """The verdict when no goal is set: a change only when the Holm-adjusted p says so."""
-    p = m.pvalue_holm if math.isfinite(m.pvalue_holm) else m.pvalue
-    if not math.isfinite(p):
-        return "n/a"
-    if p >= ALPHA or m.difference == 0:
-        return f"no significant change (p {pval(p)})"
-    return f"{'better' if m.improved else 'worse'} (p {pval(p)})"
+    """The verdict words of a metric (see assay.compare.family)."""
+    return verdict_text(m)
 
 
 def goal_cells(c: Comparison, m: MetricComparison) -> tuple[str, str]:
@@ -54,26 +49,36 @@ def goal_cells(c: Comparison, m: MetricComparison) -> tuple[str, str]:
     verdict = "; ".join(f"**{v.verdict}**" for v in verdicts)
     if c.goals.edited_after_lock or not c.goals.pre_registered:
         verdict += " (not pre-registered)"
-    return goal, verdict
+    return goal, verdict + f" / {statistical_verdict(m)}"
+
+
+def diff_cell(m: MetricComparison) -> str:
+    return f"{signed(m.difference)} [{signed(m.ci_low)}, {signed(m.ci_high)}]"
 
 
 def table(c: Comparison) -> list[str]:
-    lines = ["| Metric | Base | Candidate | Goal | Verdict |", "|---|---|---|---|---|"]
+    lines = ["| Metric | n | Base | Candidate | Difference [CI] | Goal | Verdict |",
+             "|---|---|---|---|---|---|---|"]
     for m in c.metrics:
         goal, verdict = goal_cells(c, m)
-        lines.append(f"| {m.name} | {num(m.base)} | {num(m.candidate)} | {goal} | {verdict} |")
+        lines.append(f"| {m.name} | {m.n} | {num(m.base)} | {num(m.candidate)} | {diff_cell(m)} "
+                     f"| {goal} | {verdict} |")
     return lines
 
 
 def details_line(m: MetricComparison, level: float) -> str:
-    parts = [f"**{m.name}** ({m.test}, n {m.n}"
-             + (f", {m.n_groups} groups" if m.n_groups else "") + "):",
+    parts = [f"**{m.name}** ({m.family}; {m.test}, n {m.n}"
+             + (f", {m.n_groups} clusters" if m.n_groups else "") + "):",
              f"difference {signed(m.difference)} [{level:.0%} CI {signed(m.ci_low)}, "
-             f"{signed(m.ci_high)}], p {pval(m.pvalue)} (Holm {pval(m.pvalue_holm)})"]
+             f"{signed(m.ci_high)}{', ' + m.ci_method if m.ci_method else ''}], "
+             f"p {pval(m.pvalue)}" + (f" (Holm {pval(m.pvalue_holm)})"
+                                      if m.family == "confirmatory" else "")]
     if m.mcnemar is not None:
         t = m.mcnemar
-        parts.append(f"McNemar p {pval(t.pvalue)}, n_discordant {t.n_discordant}: lost {t.b}, "
-                     f"gained {t.c}")
+        parts.append(f"McNemar exact p {pval(t.pvalue)}, mid-p {pval(t.midp)}, n_discordant "
+                     f"{t.n_discordant}: lost {t.b}, gained {t.c}")
+    parts.append(f"candidate {num(m.candidate)} [{num(m.candidate_ci_low)}, "
+                 f"{num(m.candidate_ci_high)}]")
     if m.baseline_name or m.base_baseline is not None:
         parts.append(f"{m.baseline_name or 'baseline'} {num(m.base_baseline)} / "
                      f"{num(m.candidate_baseline)}, gap {signed(m.base_gap)} -> "
@@ -83,9 +88,21 @@ def details_line(m: MetricComparison, level: float) -> str:
         parts.append(f"noise floor: a repeat of the base moved {signed(n.difference)}"
                      + (f" (flip rate {pct(n.flip_rate)})" if n.flip_rate is not None else "")
                      + ("; this change is within it" if n.within_noise else ""))
-    if m.detectability:
-        parts.append(m.detectability)
     return "- " + "; ".join(parts[:1]) + " " + "; ".join(parts[1:])
+
+
+def family_sentence(c: Comparison) -> str:
+    """What the verdicts mean, in one paragraph (README and model card say the same)."""
+    names = ", ".join(c.family) or "none"
+    source = "the goals file's metrics" if c.family_source == "goals" else \
+        "the task's primary metrics"
+    return (f"Confirmatory family ({source}): {names}; their p-values are Holm-adjusted "
+            f"together at alpha {c.alpha:g}. Every other tested metric and every slice is "
+            "exploratory (unadjusted p, read it as a lead, not a result); descriptive metrics "
+            "are not tested. A verdict is *better* or *worse* only when its p is below alpha, "
+            "*inconclusive* (with the interval) otherwise; slices under "
+            f"{c.min_slice_n} items get none. A goal is a *Hit* only when the confidence bound "
+            "clears it.")
 
 
 def _models_table(c: Comparison) -> list[str]:
@@ -109,6 +126,10 @@ def _goals_block(c: Comparison) -> list[str]:
                "run started after it." if g.pre_registered else "."))
     lines = ["## Goals", "", head, ""]
     lines += [f"- {v.metric} {v.goal}: **{v.verdict}** ({v.reason})" for v in g.verdicts]
+    lines += ["", "A Hit means the confidence bound clears the goal (for a threshold, the "
+              "candidate's interval; for improve, the one-sided test within the family; for "
+              "hold_gap, the lower bound of the gap's change above -margin). Inconclusive means "
+              "the items cannot tell."]
     return lines + [""]
 
 
@@ -161,9 +182,8 @@ def markdown(c: Comparison) -> str:
     """The Markdown report of a comparison."""
     head = [f"# {c.task}: {c.candidate.label} vs {c.base.label}", "",
             f"Paired comparison on {c.n_items} items ({c.n_paired} paired completions); "
-            f"{c.n_resamples:,} resamples ({c.bootstrap_resamples:,} for metrics recomputed per "
-            f"resample), seed {c.seed}; p-values Holm-adjusted across "
-            f"{len(c.metrics)} metric{'' if len(c.metrics) == 1 else 's'}.", ""]
+            f"{c.n_resamples:,} resamples, seed {c.seed}; {c.confidence_level:.0%} intervals.",
+            "", family_sentence(c), ""]
     body = table(c) + [""] + [details_line(m, c.confidence_level) for m in c.metrics] + [""]
     only = []
     if c.only_base or c.only_candidate:
@@ -178,8 +198,8 @@ def run_markdown(s) -> str:
     labels = list(s.models)
     lines = [f"# {s.task}: {', '.join(labels)}", "",
              f"Run `{s.path}`" + (f" (commit {s.git_commit})" if s.git_commit else "")
-             + f"; {max(s.n_items.values(), default=0)} items. Intervals: Wilson 95% for "
-             "pass/fail rates.", "",
+             + f"; {max(s.n_items.values(), default=0)} items. Each value with its n and 95% "
+             "interval (Wilson for rates, bootstrap otherwise).", "",
              "| Metric | " + " | ".join(labels) + " | Baseline |",
              "|---|" + "---|" * (len(labels) + 1)]
     for row in s.rows:
@@ -187,7 +207,8 @@ def run_markdown(s) -> str:
         for label in labels:
             v = row.values.get(label)
             lo, hi = row.low.get(label), row.high.get(label)
-            cells.append(num(v) + (f" [{num(lo)}, {num(hi)}]" if lo is not None else ""))
+            cells.append(num(v) + (f" [{num(lo)}, {num(hi)}]" if lo is not None else "")
+                         + f" (n {row.n.get(label, 0)})")
         base_vals = [b for b in row.baselines.values() if b is not None]
         baseline = (f"{row.baseline_name or 'baseline'} {num(base_vals[0])}" if base_vals
                     else "")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..compare import Comparison, MetricComparison
-from .markdown import num, pval, signed, table
+from ..compare import Comparison, MetricComparison, verdict_text
+from .markdown import family_sentence, num, pval, signed, table
 
 # Hub metric types are free-form ids; map ours where a standard one exists.
 _HUB_TYPES = {"accuracy": "accuracy", "f1": "f1", "precision": "precision", "recall": "recall",
@@ -59,11 +59,12 @@ def _protocol(c: Comparison) -> list[str]:
         "## Evaluation protocol", "",
         f"- Task `{c.task}`; both models answered the same {c.n_items} items with identical "
         f"prompts ({c.n_paired} paired completions, joined by item, pass and sample).",
-        f"- Paired tests ({', '.join(tests)}): McNemar's exact test on per-item pass/fail, a "
-        "sign-flip permutation test on per-item scores, a paired bootstrap of items otherwise; "
-        f"{c.confidence_level:.0%} intervals, {c.n_resamples:,} resamples "
-        f"({c.bootstrap_resamples:,} for metrics recomputed per resample), seed {c.seed}; "
-        f"p-values Holm-adjusted across {len(c.metrics)} metrics.",
+        f"- Paired tests ({', '.join(t for t in tests if t != 'none')}): McNemar's exact test "
+        "on a per-item pass/fail rate, a paired randomization test (swapping the two models "
+        "within each item or cluster) for every other metric; "
+        f"{c.confidence_level:.0%} intervals (Newcombe for rates, bootstrap otherwise), "
+        f"{c.n_resamples:,} resamples, seed {c.seed}.",
+        "- " + family_sentence(c),
         f"- Base `{c.base.label}` ({c.base.spec or 'see run'}); candidate `{c.candidate.label}` "
         f"({c.candidate.spec or 'see run'}). Runs: `{c.base.run}`, `{c.candidate.run}`.",
         _goals_line(c), "",
@@ -76,15 +77,15 @@ def _goals_line(c: Comparison) -> str:
         return "- No goals were set before training: read the numbers as exploratory."
     state = ("locked before the candidate run and unchanged since (pre-registered)"
              if g.pre_registered else "NOT pre-registered (see the limits)")
+    outcomes = "; ".join(f"{v.metric} {v.goal}: {v.outcome}" for v in g.verdicts)
     return (f"- Goals from `{Path(g.path).name}` (sha256 {g.sha256[:12]}), {state}: "
-            f"{g.hits} of {len(g.verdicts)} hit.")
+            f"{g.hits} of {len(g.verdicts)} hit ({outcomes}). A Hit means the confidence bound "
+            "clears the goal, not just the point estimate; Inconclusive means these items "
+            "cannot tell.")
 
 
 def _limits(c: Comparison) -> list[str]:
     lines = ["## Limits", ""]
-    for m in c.metrics:
-        if m.detectability and m.mcnemar is not None:
-            lines.append(f"- {m.name}: {m.detectability}.")
     if c.noise_run is None:
         lines.append("- No repeat run of the base was given, so the run-to-run noise floor is "
                      "unknown.")
@@ -100,9 +101,10 @@ def _result_lines(m: MetricComparison) -> str:
     extra = ""
     if m.mcnemar is not None:
         extra = f"; {m.mcnemar.b} lost, {m.mcnemar.c} gained"
-    return (f"- {m.name}: {num(m.base)} -> {num(m.candidate)} ({signed(m.difference)}, CI "
-            f"{signed(m.ci_low)} to {signed(m.ci_high)}, p {pval(m.pvalue)}, Holm "
-            f"{pval(m.pvalue_holm)}{extra})")
+    holm = f", Holm {pval(m.pvalue_holm)}" if m.family == "confirmatory" else ""
+    return (f"- {m.name} ({m.family}, n {m.n}): {num(m.base)} -> {num(m.candidate)} "
+            f"({signed(m.difference)}, CI {signed(m.ci_low)} to {signed(m.ci_high)}, p "
+            f"{pval(m.pvalue)}{holm}{extra}): {verdict_text(m)}")
 
 
 def model_card(c: Comparison, *, base_model: str, adapter: str | None = None,

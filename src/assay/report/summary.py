@@ -7,22 +7,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..rundir import Run, load_run
-from ..tasks import Metric
 
 
 @dataclass(frozen=True)
 class MetricRow:
-    """One metric across the run's models."""
+    """One metric across the run's models: value, its interval and n per model."""
 
     name: str
-    test: str
-    higher_is_better: bool
+    kind: str
+    direction: str
+    role: str
     values: dict[str, float]
     low: dict[str, float | None]
     high: dict[str, float | None]
+    n: dict[str, int] = field(default_factory=dict)
     baseline_name: str | None = None
     baselines: dict[str, float | None] = field(default_factory=dict)
     description: str = ""
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == "higher"
 
 
 @dataclass(frozen=True)
@@ -42,55 +47,46 @@ class RunSummary:
     git_commit: str | None = None
 
     def to_dict(self) -> dict:
-        from ..commands._common import to_jsonable
+        from ..jsonable import to_jsonable
 
         return to_jsonable(self)
 
 
-def _wilson(metric: Metric, records: list[dict]) -> tuple[float | None, float | None]:
-    """Wilson interval of a pass/fail rate on the greedy original records."""
-    if metric.test != "mcnemar" or not metric.outcome:
-        return None, None
-    from ..compare import _greedy, _outcome
-    from ..stats import wilson_interval
-
-    vals = [_outcome(r, metric.outcome, bool) for r in _greedy(records).values()]
-    vals = [v for v in vals if v is not None]
-    if not vals:
-        return None, None
-    iv = wilson_interval(sum(vals), len(vals))
-    return iv.low, iv.high
-
-
 def _rows(task, by_model: dict[str, list[dict]]) -> tuple[MetricRow, ...]:
-    per_model = {label: {m.name: m for m in task.metrics(rs)} for label, rs in by_model.items()}
+    from ..metrics import cluster_labels, metrics_of, value_interval
+    from ..records import by_item
+
+    per_model = {label: {m.name: m for m in metrics_of(task, rs)} for label, rs in by_model.items()}
     names = list(dict.fromkeys(n for ms in per_model.values() for n in ms))
     rows = []
     for name in names:
         first = next(ms[name] for ms in per_model.values() if name in ms)
-        values, low, high, baselines = {}, {}, {}, {}
+        values, low, high, n, baselines = {}, {}, {}, {}, {}
         for label, ms in per_model.items():
             if name not in ms:
                 continue
-            m, rs = ms[name], by_model[label]
-            values[label] = m.compute(rs)
-            low[label], high[label] = _wilson(m, rs)
-            baselines[label] = m.baseline(rs) if m.baseline else None
-        rows.append(MetricRow(name, first.test, first.higher_is_better, values, low, high,
-                              first.baseline_name, baselines, first.description))
+            m, grouped = ms[name], by_item(by_model[label])
+            items = list(grouped.values())
+            iv = value_interval(m, items, groups=cluster_labels(m, items, list(grouped)))
+            values[label], low[label], high[label], n[label] = (iv["value"], iv["ci_low"],
+                                                                iv["ci_high"], iv["n"])
+            baselines[label] = m.baseline.value_of_items(items) if m.baseline else None
+        rows.append(MetricRow(name, first.kind, first.direction, first.role, values, low, high,
+                              n, first.baseline.name if first.baseline else None, baselines,
+                              first.description))
     return tuple(rows)
 
 
 def summarize_run(run: Run | str | Path) -> RunSummary:
     """Metrics of every model of a run, recomputed from items.jsonl."""
-    from ..compare import _shares
+    from ..metrics import shares as run_shares
     from ..rundir import task_of
 
     run = run if isinstance(run, Run) else load_run(run)
     task = task_of(run)
     by_model = {label: [r for r in run.records_of(label) if not r.get("error")]
                 for label in run.models}
-    shares = {label: _shares(run.records_of(label)) for label in run.models}
+    shares = {label: run_shares(run.records_of(label)) for label in run.models}
     return RunSummary(
         task=run.task, path=str(run.path), models=tuple(run.models),
         n_items={k: len({r["id"] for r in v}) for k, v in by_model.items()},

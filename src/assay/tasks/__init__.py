@@ -11,11 +11,11 @@ import importlib
 from typing import Any
 
 from ..errors import AssayError
-from ._protocol import (ORIGINAL, SWAPPED, Check, Messages, Metric, Output, Record, Task,
-                        Unparsed, greedy, is_unparsed, mean_of)
+from ._protocol import (MIN_SLICE_N, ORIGINAL, SWAPPED, Check, Messages, Metric, Output, Record,
+                        Task, Unparsed, greedy)
 
-__all__ = ["ORIGINAL", "SWAPPED", "Check", "Messages", "Metric", "Output", "Record", "Task",
-           "Unparsed", "greedy", "is_unparsed", "mean_of", "TASKS", "get_task", "load_task_module"]
+__all__ = ["MIN_SLICE_N", "ORIGINAL", "SWAPPED", "Check", "Messages", "Metric", "Output", "Record",
+           "Task", "Unparsed", "greedy", "TASKS", "get_task", "load_task_module"]
 
 # name -> "module:Class", resolved on first use.
 TASKS: dict[str, Any] = {

@@ -11,26 +11,27 @@ Records. ``score`` returns a flat JSON-able dict for one completion; the runner 
      "parsed", "parse_error", "scores": {...}, "latency_s", "prompt_tokens",
      "completion_tokens", "error"}
 
-``sample`` is None for the greedy completion and k for the k-th sampled one. Metric functions
-take the list of records of one model (all passes and samples) and return a float (nan when
-undefined), so the comparison can recompute any metric on a bootstrap resample of items.
+``sample`` is None for the greedy completion and k for the k-th sampled one. The selections
+of records (greedy, by item) live in ``assay.records``; metrics are declared with the
+constructors of ``assay.metrics`` from per-item statistics.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ..dataset import Dataset, Field, load_items
+from ..metrics import Metric
+from ..records import ORIGINAL, SWAPPED, Record, greedy
 
-ORIGINAL = "original"
-SWAPPED = "swapped"
+# Below this many items a slice gets no verdict (its n and CI are still shown): a kappa or an
+# F1 on a handful of items swings by tenths when one item changes.
+MIN_SLICE_N = 20
 
 Messages = list[dict[str, str]]
-Record = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -58,38 +59,6 @@ class Check:
     ok: bool
     feedback: str = ""
     evidence: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One number a task reports per model, and how two models are compared on it.
-
-    test: "mcnemar" when ``outcome`` names a per-item bool score (pass/fail on the greedy original
-    pass); "permutation" when ``outcome`` names a per-item float (paired sign-flip test);
-    "bootstrap" for any other function of the records (F1, kappa...), resampling items.
-
-    group: a score key whose value clusters items (several reviews of one paper): the bootstrap
-    resamples whole clusters.
-
-    item_stats / from_sums (optional, both or neither): when the metric is a function of sums
-    over items of a small per-item vector (a rate: (hits, count); kappa: confusion cells), give
-    item_stats(records of ONE item) -> k numbers and a vectorized from_sums((..., k)) -> (...).
-    The metric must then equal from_sums(sum of item_stats over items), and the comparison
-    bootstraps it with one matrix product per chunk of resamples (stats.sums_bootstrap) instead of
-    calling ``compute`` on every resample: 10,000 resamples in milliseconds, not minutes.
-    """
-
-    name: str
-    compute: Callable[[Sequence[Record]], float]
-    test: Literal["mcnemar", "permutation", "bootstrap"] = "bootstrap"
-    outcome: str | None = None
-    baseline: Callable[[Sequence[Record]], float] | None = None
-    baseline_name: str | None = None
-    higher_is_better: bool = True
-    group: str | None = None
-    description: str = ""
-    item_stats: Callable[[Sequence[Record]], Sequence[float]] | None = None
-    from_sums: Callable[[Any], Any] | None = None
 
 
 class Task:
@@ -133,10 +102,15 @@ class Task:
         return [self.score(i, p, o) for i, p, o in zip(items, parsed, outputs)]
 
     def metrics(self, records: Sequence[Record]) -> list[Metric]:
-        """The metrics of this task, built from one model's records (slice metrics read the
-        slice labels the task put into ``scores``). Items are not needed: the comparison
-        recomputes metrics from ``items.jsonl`` alone."""
+        """The task's metrics (assay.metrics constructors), given one model's records so that
+        slice metrics can read the slice labels the task put into ``scores``. The runner adds
+        parse_failure_rate, truncated_share and mean_latency_s to every task."""
         return []
+
+    def declared_metrics(self) -> list[Metric]:
+        """Every metric the task can report, for checking goals before any run exists (slices
+        are named ``metric/value`` and checked when compared)."""
+        return list(self.metrics([]))
 
     def details(self, records: Sequence[Record]) -> dict[str, Any]:
         """Extra breakdowns for metrics.json (confusion matrices, per-slice n, warnings)."""
@@ -150,19 +124,7 @@ class Task:
         return Check(True, "")
 
 
-# Helpers shared by tasks' metric functions.
-
-def greedy(records: Sequence[Record], pass_: str = ORIGINAL) -> list[Record]:
-    """The greedy (unsampled) records of one pass."""
-    return [r for r in records if r.get("sample") is None and r.get("pass") == pass_]
 
 
-def mean_of(records: Sequence[Record], key: str, pass_: str = ORIGINAL) -> float:
-    """Mean of a per-item score over greedy records of a pass, skipping None; nan when empty."""
-    vals = [float(r["scores"][key]) for r in greedy(records, pass_)
-            if r.get("scores") and r["scores"].get(key) is not None]
-    return sum(vals) / len(vals) if vals else math.nan
-
-
-def is_unparsed(record: Record) -> bool:
-    return record.get("parse_error") is not None
+__all__ = ["MIN_SLICE_N", "ORIGINAL", "SWAPPED", "Check", "Messages", "Metric", "Output", "Record",
+           "Task", "Unparsed", "greedy"]

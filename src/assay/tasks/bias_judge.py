@@ -18,18 +18,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..dataset import Dataset, Field, load_items, read_records
 from ..errors import InputError
-from ..stats import kappa_from_confusion
-from ._decision import (MIN_SLICE_N, in_slice, mean, scored, share, slice_values,
-                        small_slice_warning)
-from ._protocol import ORIGINAL, SWAPPED, Check, Messages, Metric, Output, Record, Task, Unparsed
-from ._sums import confusion_stats, greedy_record, rate_stats, ratio
+from ..metrics import Metric, confusion, custom, mean, rate, sliced, value_interval
+from ..records import by_item, greedy, greedy_record, score, slice_values
+from ._protocol import MIN_SLICE_N, ORIGINAL, SWAPPED, Check, Messages, Output, Record, Task, Unparsed
 
 VERDICTS = ("A", "B", "TIE")
 MIRROR = {"A": "B", "B": "A", "TIE": "TIE"}
@@ -90,7 +87,8 @@ class BiasJudge(Task):
               Field("answer_choices", (list,), required=False),
               Field("response_a", (dict,)), Field("response_b", (dict,)),
               Field("human_verdict", choices=VERDICTS), Field("eval_slice", required=False),
-              Field("pair_category", required=False))
+              Field("pair_category", required=False),
+              Field("question_id", (str, int), required=False))
     # The fine-tuned judge reasons at length on its hardest pairs; a limit sized for the base
     # model cut exactly those (judge-from-scratch raised 256 -> 384 for this reason).
     max_tokens = 1024
@@ -129,7 +127,8 @@ class BiasJudge(Task):
         len_a, len_b = words(item["response_a"]["text"]), words(item["response_b"]["text"])
         return {"verdict": verdict, "raw_verdict": raw, "human": human,
                 "agree": verdict == human, "slice": item.get("eval_slice"),
-                "category": item.get("pair_category"), "len_a": len_a, "len_b": len_b,
+                "category": item.get("pair_category"), "question": item.get("question_id"),
+                "len_a": len_a, "len_b": len_b,
                 "chosen_minus_rejected": _length_gap(verdict, len_a, len_b),
                 "human_chosen_minus_rejected": _length_gap(human, len_a, len_b),
                 "has_reasoning": bool(_REASONING.search(output.text))}
@@ -191,54 +190,45 @@ def _length_gap(verdict: str | None, len_a: int, len_b: int) -> int | None:
     return None
 
 
-# ---- metric functions: each takes one model's records and returns a float (nan if undefined)
+# ---- metrics: each declared once, from per-item statistics (assay.metrics)
 
-def _parsed_rows(records: Sequence[Record], slice_: str | None = None,
-                 category: str | None = None) -> list[Record]:
-    rows = [r for r in scored(records) if r["scores"]["verdict"] is not None]
-    if slice_ is not None:
-        rows = in_slice(rows, "slice", slice_)
-    if category is not None:
-        rows = in_slice(rows, "category", category)
-    return rows
+def _verdict_of(item, pass_: str = ORIGINAL) -> tuple[dict, str] | None:
+    """(scores, verdict) of an item's greedy record of a pass when its verdict parsed."""
+    row = greedy_record(item, pass_)
+    if row is None or row["scores"]["verdict"] is None:
+        return None
+    return row["scores"], row["scores"]["verdict"]
 
 
-def kappa_of(rows: Sequence[Record]) -> float:
-    """Cohen's kappa of the judge against the human over the fixed labels A, B, TIE."""
-    from ..stats import cohen_kappa
-
-    if not rows:
-        return math.nan
-    return cohen_kappa([r["scores"]["human"] for r in rows],
-                       [r["scores"]["verdict"] for r in rows], labels=list(VERDICTS))
+def _human_pair(item):
+    got = _verdict_of(item)
+    return None if got is None else (got[0]["human"], got[1])
 
 
-def _kappa(slice_: str | None = None, category: str | None = None):
-    return lambda records: kappa_of(_parsed_rows(records, slice_, category))
+def _flipped(item):
+    got, other = _verdict_of(item), _verdict_of(item, SWAPPED)
+    return None if got is None or other is None else other[1] != got[1]
 
 
-def position_bias_rate(records: Sequence[Record], slice_: str | None = None) -> float:
-    """Share of pairs whose swapped verdict is not the mirror, over pairs parsed in both orders."""
-    swapped = {r["id"]: r["scores"]["verdict"] for r in scored(records, SWAPPED)}
-    rows = [r for r in _parsed_rows(records, slice_) if swapped.get(r["id"]) is not None]
-    return share(rows, lambda r: swapped[r["id"]] != r["scores"]["verdict"])
+def _agree(item):
+    row = greedy_record(item)
+    return None if row is None else bool(row["scores"]["agree"])
 
 
-def _position_bias(slice_: str | None = None):
-    return lambda records: position_bias_rate(records, slice_)
+def _majority_stats(item):
+    row = greedy_record(item)
+    if row is None:
+        return None
+    return tuple(float(row["scores"]["human"] == v) for v in VERDICTS)
 
 
-def self_consistency(records: Sequence[Record]) -> float:
-    """Share of pairs whose sampled verdicts all agree, over pairs with no parse failure among
-    them; with a single sample, agreement of the sample with the greedy verdict."""
-    samples: dict[Any, dict[int, str | None]] = defaultdict(dict)
-    for r in records:
-        if r.get("sample") is not None and r.get("pass") == ORIGINAL and r.get("scores"):
-            samples[r["id"]][r["sample"]] = r["scores"]["verdict"]
-    greedy_verdict = {r["id"]: r["scores"]["verdict"] for r in scored(records)}
-    ids = [r["id"] for r in scored(records)] or list(samples)
-    outcomes = [_consistent(samples[i], greedy_verdict.get(i)) for i in ids if samples.get(i)]
-    return share([o for o in outcomes if o is not None], bool)
+def _consistency(item):
+    by_sample = {r["sample"]: r["scores"]["verdict"] for r in item
+                 if r["sample"] is not None and r["pass"] == ORIGINAL and r["scores"]}
+    if not by_sample:
+        return None
+    row = greedy_record(item)
+    return _consistent(by_sample, row["scores"]["verdict"] if row else None)
 
 
 def _consistent(by_sample: dict[int, str | None], greedy_verdict: str | None) -> bool | None:
@@ -250,163 +240,74 @@ def _consistent(by_sample: dict[int, str | None], greedy_verdict: str | None) ->
     return len(set(verdicts)) == 1
 
 
-def verbosity_bias(records: Sequence[Record]) -> float:
-    """Mean words of the response the judge picked minus the other one (A/B verdicts only)."""
-    return mean([r["scores"]["chosen_minus_rejected"] for r in _parsed_rows(records)
-                 if r["scores"]["chosen_minus_rejected"] is not None])
+def _chosen_gap(item):
+    got = _verdict_of(item)
+    return None if got is None else got[0]["chosen_minus_rejected"]
 
 
-def _human_verbosity(records: Sequence[Record]) -> float:
-    return mean([r["scores"]["human_chosen_minus_rejected"] for r in scored(records)
-                 if r["scores"]["human_chosen_minus_rejected"] is not None])
+def _human_gap(item):
+    row = greedy_record(item)
+    return None if row is None else row["scores"]["human_chosen_minus_rejected"]
 
 
-def _agreement(records: Sequence[Record]) -> float:
-    return share(scored(records), lambda r: r["scores"]["agree"])
-
-
-def _majority_agreement(records: Sequence[Record]) -> float:
-    from ..stats import majority_baseline
-
-    rows = scored(records)
-    if not rows:
-        return math.nan
-    return majority_baseline([r["scores"]["human"] for r in rows], labels=list(VERDICTS)).accuracy
-
-
-def parse_failure_rate(records: Sequence[Record]) -> float:
-    """Share of all completions (both orders and every sample) that did not parse."""
-    return share([r for r in records if r.get("scores")], lambda r: r["scores"]["verdict"] is None)
-
-
-def _truncated(records: Sequence[Record]) -> float:
-    return share([r for r in records if r.get("scores")], lambda r: r.get("truncated"))
-
-
-# ---- the same metrics as per-item sums, so a comparison bootstraps them in matrix products
-
-def _in(row: Record | None, slice_: str | None, category: str | None) -> bool:
-    return (row is not None and row["scores"]["verdict"] is not None
-            and (slice_ is None or str(row["scores"].get("slice")) == slice_)
-            and (category is None or str(row["scores"].get("category")) == category))
-
-
-def _kappa_sums(slice_: str | None = None, category: str | None = None) -> dict:
-    def pair(item_records):
-        row = greedy_record(item_records)
-        return (row["scores"]["human"], row["scores"]["verdict"]) if _in(row, slice_, category) \
-            else None
-    return {"item_stats": confusion_stats(VERDICTS, pair),
-            "from_sums": lambda s: kappa_from_confusion(s, len(VERDICTS))}
-
-
-def _position_sums(slice_: str | None = None) -> dict:
-    def flipped(item_records):
-        row, other = greedy_record(item_records), greedy_record(item_records, SWAPPED)
-        if not _in(row, slice_, None) or other is None or other["scores"]["verdict"] is None:
-            return None
-        return other["scores"]["verdict"] != row["scores"]["verdict"]
-    return {"item_stats": rate_stats(flipped), "from_sums": ratio}
-
-
-def _consistency_outcome(item_records):
-    by_sample = {r["sample"]: r["scores"]["verdict"] for r in item_records
-                 if r["sample"] is not None and r["pass"] == ORIGINAL and r["scores"]}
-    if not by_sample:
-        return None
-    row = greedy_record(item_records)
-    return _consistent(by_sample, row["scores"]["verdict"] if row else None)
-
-
-def _verbosity_outcome(item_records):
-    row = greedy_record(item_records)
-    return row["scores"]["chosen_minus_rejected"] if _in(row, None, None) else None
-
-
-def _completion_sums(hit) -> dict:
-    def stats(item_records):
-        rows = [r for r in item_records if r["scores"]]
-        return [float(len(rows)), float(sum(bool(hit(r)) for r in rows))]
-    return {"item_stats": stats, "from_sums": ratio}
-
-
-_SUMS_CONSISTENCY = {"item_stats": rate_stats(_consistency_outcome), "from_sums": ratio}
-_SUMS_VERBOSITY = {"item_stats": rate_stats(_verbosity_outcome), "from_sums": ratio}
-_SUMS_PARSE = _completion_sums(lambda r: r["scores"]["verdict"] is None)
-_SUMS_TRUNCATED = _completion_sums(lambda r: r.get("truncated"))
+MAJORITY = custom("majority label", _majority_stats, len(VERDICTS),
+                  lambda s: s.max(axis=-1) / s.sum(axis=-1), direction="none", role="descriptive")
+KAPPA = confusion("kappa", VERDICTS, _human_pair, "kappa", role="primary", cluster="question",
+                  description="Cohen's kappa vs the human verdict, A/B/TIE, parse failures "
+                  "dropped")
+AGREEMENT = rate("agreement", _agree, baseline=MAJORITY, cluster="question",
+                 description="verdict equals the human's (a parse failure counts as no)")
+POSITION_BIAS = rate("position_bias", _flipped, direction="lower", role="primary",
+                     cluster="question", description="verdict not mirrored when the responses "
+                     "swap places (pairs parsed in both orders)")
+SELF_CONSISTENCY = rate("self_consistency", _consistency, cluster="question",
+                        description="sampled verdicts all agree (pairs with a parse failure "
+                        "left out)")
+HUMAN_VERBOSITY = mean("human verdicts", _human_gap,
+                       direction="none", role="descriptive")
+VERBOSITY_BIAS = mean("verbosity_bias", _chosen_gap,
+                      direction="magnitude", baseline=HUMAN_VERBOSITY, cluster="question",
+                      description="words of the picked response minus the other (+ favours "
+                      "longer); closer to 0 is better")
 
 
 def _metrics(records: Sequence[Record]) -> list[Metric]:
-    rows = scored(records)
-    out = [
-        Metric("kappa", _kappa(), description="Cohen's kappa vs the human verdict, A/B/TIE, "
-               "parse failures dropped", **_kappa_sums()),
-        Metric("agreement", _agreement, test="mcnemar", outcome="agree",
-               baseline=_majority_agreement, baseline_name="majority label",
-               description="verdict equals the human's (a parse failure counts as no)"),
-        Metric("position_bias", _position_bias(), higher_is_better=False,
-               description="verdict not mirrored when the responses swap places",
-               **_position_sums()),
-        Metric("self_consistency", self_consistency,
-               description="sampled verdicts all agree (pairs with a parse failure left out)",
-               **_SUMS_CONSISTENCY),
-        Metric("verbosity_bias", verbosity_bias, higher_is_better=False,
-               baseline=_human_verbosity, baseline_name="human verdicts",
-               description="words of the picked response minus the other; + favours longer",
-               **_SUMS_VERBOSITY),
-        Metric("parse_failure_rate", parse_failure_rate, higher_is_better=False, **_SUMS_PARSE),
-        Metric("truncated_share", _truncated, higher_is_better=False, **_SUMS_TRUNCATED),
-    ]
-    slices = slice_values(rows, "slice")
-    categories = slice_values(rows, "category")
+    out = [KAPPA, AGREEMENT, POSITION_BIAS, SELF_CONSISTENCY, VERBOSITY_BIAS]
+    slices = slice_values(records, "slice")
+    out += sliced([KAPPA, POSITION_BIAS], "slice", slices)
     for s in slices:
-        out += [Metric(f"kappa/{s}", _kappa(s), **_kappa_sums(s)),
-                Metric(f"position_bias/{s}", _position_bias(s), higher_is_better=False,
-                       **_position_sums(s))]
-    for c in categories:
-        for s in slices:
-            if in_slice(in_slice(rows, "slice", s), "category", c):
-                out.append(Metric(f"kappa/{s}/{c}", _kappa(s, c), **_kappa_sums(s, c)))
+        rows = [r for r in greedy(records) if str(score(r, "slice")) == s]
+        for c in slice_values(rows, "category"):
+            out.append(KAPPA.by("slice", s).by("category", c))
     return out
 
 
 def _details(records: Sequence[Record]) -> dict[str, Any]:
-    rows = scored(records)
+    rows = greedy(records)
+    items = list(by_item(records).values())
     out: dict[str, Any] = {"labels": list(VERDICTS), "n_pairs": len(rows),
-                           "n_parsed": len(_parsed_rows(records)),
+                           "n_parsed": sum(score(r, "verdict") is not None for r in rows),
                            "confusion": confusion_matrix(rows), "kappa_ci": {},
                            "slices": {}, "warnings": []}
-    groups = [("all", None, None)]
-    groups += [(s, s, None) for s in slice_values(rows, "slice")]
-    groups += [(f"all/{c}", None, c) for c in slice_values(rows, "category")]
-    groups += [(f"{s}/{c}", s, c) for s in slice_values(rows, "slice")
-               for c in slice_values(rows, "category")
-               if in_slice(in_slice(rows, "slice", s), "category", c)]
-    for name, s, c in groups:
-        parsed = _parsed_rows(records, s, c)
-        out["kappa_ci"][name] = _kappa_ci(parsed)
-        warning = small_slice_warning("slice" if c is None else "pair category", name,
-                                      len(parsed), MIN_SLICE_N)
-        if warning:
-            out["warnings"].append(warning)
-        if parsed and math.isnan(out["kappa_ci"][name]["kappa"]):
-            out["warnings"].append(f"kappa is undefined for '{name}' (n={len(parsed)}): the "
-                                   "judge and the humans used one and the same label throughout")
-    for s in slice_values(rows, "slice"):
-        out["slices"][s] = {"n": len(in_slice(rows, "slice", s)),
-                            "n_parsed": len(_parsed_rows(records, s))}
+    groups = [("all", KAPPA)] + [(m.name.removeprefix("kappa/"), m) for m in _metrics(records)
+                                 if m.name.startswith("kappa/")]
+    groups += [(f"all/{c}", KAPPA.by("category", c)) for c in slice_values(records, "category")]
+    for name, metric in groups:
+        iv = value_interval(metric, items, seed=0)
+        out["kappa_ci"][name] = {"n": iv["n"], "kappa": iv["value"], "ci_low": iv["ci_low"],
+                                 "ci_high": iv["ci_high"]}
+        n = iv["n"]
+        if n < MIN_SLICE_N:
+            out["warnings"].append(f"slice '{name}' has only n={n} parsed pairs "
+                                   f"(< {MIN_SLICE_N}); it gets no verdict")
+        if n and not math.isfinite(iv["value"]):
+            out["warnings"].append(f"kappa is undefined for '{name}' (n={n}): the judge and the "
+                                   "humans used one and the same label throughout")
+    for s in slice_values(records, "slice"):
+        in_s = [r for r in rows if str(score(r, "slice")) == s]
+        out["slices"][s] = {"n": len(in_s),
+                            "n_parsed": sum(score(r, "verdict") is not None for r in in_s)}
     return out
-
-
-def _kappa_ci(rows: Sequence[Record]) -> dict[str, Any]:
-    from ..stats import kappa_bootstrap
-
-    if len(rows) < 2:
-        return {"n": len(rows), "kappa": kappa_of(rows), "ci_low": math.nan,
-                "ci_high": math.nan}
-    res = kappa_bootstrap([r["scores"]["human"] for r in rows],
-                          [r["scores"]["verdict"] for r in rows], labels=list(VERDICTS), seed=0)
-    return {"n": res.n, "kappa": res.kappa, "ci_low": res.ci_low, "ci_high": res.ci_high}
 
 
 def confusion_matrix(rows: Sequence[Record]) -> dict[str, dict[str, int]]:

@@ -34,8 +34,9 @@ import numpy as np
 
 from ..dataset import Field, load_items
 from ..text.haiku import TARGETS, haiku_form
-from ._protocol import ORIGINAL, Check, Messages, Metric, Output, Record, Task, Unparsed, greedy
-from ._sums import greedy_record, rate_stats, ratio
+from ..metrics import Metric, confusion, custom, mean, rate
+from ..records import greedy, greedy_record
+from ._protocol import ORIGINAL, Check, Messages, Output, Record, Task, Unparsed
 
 CATEGORIES = ("refactoring", "discussion", "functional", "documentation")
 CHARS_PER_TOKEN = 4
@@ -233,28 +234,10 @@ class HaikuReview(Task):
     # metrics
 
     def metrics(self, records: Sequence[Record]) -> list[Metric]:
-        out = [
-            Metric("form_rate", _form_rate, test="mcnemar", outcome="form_ok",
-                   description="share of valid 5-7-5 haiku (a parse failure is not valid)"),
-            Metric("relevance", _relevance_mean, test="bootstrap", outcome="relevance",
-                   baseline=_floor_mean, baseline_name="shuffle floor",
-                   description="mean cosine similarity of each haiku to its own human comment "
-                               "(MiniLM); 0 for a parse failure",
-                   item_stats=rate_stats(_score_of("relevance")), from_sums=ratio),
-            Metric("relevance_gap", _relevance_gap, test="bootstrap",
-                   description="relevance minus the shuffle floor (off-diagonal mean)",
-                   item_stats=_gap_stats, from_sums=_gap_from_sums),
-            Metric("relevance_parsed", _relevance_parsed,
-                   description="relevance over the parsed haiku only",
-                   item_stats=rate_stats(_score_of("relevance", parsed_only=True)),
-                   from_sums=ratio),
-        ]
-        if any("category_correct" in (r.get("scores") or {}) for r in greedy(records)):
-            out.append(Metric("category_macro_f1", _category_f1, test="bootstrap",
-                              baseline=_majority_f1, baseline_name="majority label",
-                              description="4-class macro-F1 of the haiku's predicted category",
-                              item_stats=_category_cells, from_sums=_category_from_sums))
-        return out
+        return _metrics(records)
+
+    def declared_metrics(self) -> list[Metric]:
+        return [FORM_RATE, RELEVANCE, RELEVANCE_GAP, RELEVANCE_PARSED, CATEGORY_F1]
 
     def details(self, records: Sequence[Record]) -> dict[str, Any]:
         return _details(records, self.classifier_name)
@@ -356,10 +339,10 @@ class CentroidClassifier:
         return [self.labels[int(k)] for k in np.argmax(vectors @ self.centroids.T, axis=1)]
 
 
-# ---- metric functions: one model's records in, a float out (nan when undefined) -----------
+# ---- metrics: each declared once, from per-item statistics (assay.metrics)
 
 def _rows(records: Sequence[Record]) -> list[Record]:
-    return [r for r in greedy(records) if r.get("scores")]
+    return greedy(records)
 
 
 def _mean(values: Sequence[float | None]) -> float:
@@ -367,98 +350,90 @@ def _mean(values: Sequence[float | None]) -> float:
     return sum(vals) / len(vals) if vals else math.nan
 
 
-def _form_rate(records):
-    return _mean([bool(r["scores"].get("form_ok")) for r in _rows(records)])
-
-
-def _relevance_mean(records):
-    return _mean([r["scores"].get("relevance") for r in _rows(records)])
-
-
-def _floor_mean(records):
-    return _mean([r["scores"].get("relevance_floor") for r in _rows(records)])
-
-
-def _relevance_gap(records):
-    return _relevance_mean(records) - _floor_mean(records)
-
-
-def _relevance_parsed(records):
-    return _mean([r["scores"].get("relevance") for r in _rows(records)
-                  if r.get("parse_error") is None])
-
-
-# ---- the same metrics as per-item sums, so a comparison bootstraps them in matrix products
-
-def _score_of(key: str, parsed_only: bool = False):
-    def outcome(item_records):
-        row = greedy_record(item_records)
+def _score(key: str, parsed_only: bool = False):
+    def value(item):
+        row = greedy_record(item)
         if row is None or (parsed_only and row.get("parse_error") is not None):
             return None
         return row["scores"].get(key)
-    return outcome
+    return value
 
 
-def _gap_stats(item_records) -> list[float]:
-    row = greedy_record(item_records)
+def _form_ok(item):
+    row = greedy_record(item)
+    return None if row is None else bool(row["scores"].get("form_ok"))
+
+
+def _gap_stats(item):
+    row = greedy_record(item)
     rel = None if row is None else row["scores"].get("relevance")
     floor = None if row is None else row["scores"].get("relevance_floor")
-    return [float(rel is not None), rel or 0.0, float(floor is not None), floor or 0.0]
+    if rel is None and floor is None:
+        return None
+    return (float(rel is not None), rel or 0.0, float(floor is not None), floor or 0.0)
 
 
 def _gap_from_sums(s):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return s[..., 1] / s[..., 0] - s[..., 3] / s[..., 2]
+    return s[..., 1] / s[..., 0] - s[..., 3] / s[..., 2]
 
 
-def _category_cells(item_records) -> np.ndarray:
-    size = len(CATEGORIES)
-    out = np.zeros(size * (size + 1))
-    row = greedy_record(item_records)
-    if row is not None and row["scores"].get("category") in CATEGORIES:
-        pred = row["scores"].get("category_predicted")
-        j = CATEGORIES.index(pred) if pred in CATEGORIES else size
-        out[CATEGORIES.index(row["scores"]["category"]) * (size + 1) + j] = 1.0
+def _category_pair(key: str):
+    def pair(item):
+        row = greedy_record(item)
+        if row is None or row["scores"].get("category") not in CATEGORIES:
+            return None
+        return row["scores"]["category"], row["scores"].get(key)
+    return pair
+
+
+def _gold_category(item):
+    row = greedy_record(item)
+    if row is None or row["scores"].get("category") not in CATEGORIES:
+        return None
+    return tuple(float(row["scores"]["category"] == c) for c in CATEGORIES)
+
+
+def _majority_macro_f1(s):
+    """Macro-F1 of always answering the most frequent category: its F1 is 2m / (1 + m) for the
+    majority share m, every other class scores 0."""
+    m = s.max(axis=-1) / s.sum(axis=-1)
+    return 2 * m / (1 + m) / len(CATEGORIES)
+
+
+FORM_RATE = rate("form_rate", _form_ok, role="primary",
+                 description="share of valid 5-7-5 haiku (a parse failure is not valid)")
+SHUFFLE_FLOOR = mean("shuffle floor", _score("relevance_floor"), direction="none",
+                     role="descriptive")
+RELEVANCE = mean("relevance", _score("relevance"), role="primary", baseline=SHUFFLE_FLOOR,
+                 description="mean cosine similarity of each haiku to its own human comment "
+                 "(MiniLM); 0 for a parse failure")
+RELEVANCE_GAP = custom("relevance_gap", _gap_stats, 4, _gap_from_sums,
+                       description="relevance minus the shuffle floor (off-diagonal mean)")
+RELEVANCE_PARSED = mean("relevance_parsed", _score("relevance", parsed_only=True),
+                        description="relevance over the parsed haiku only")
+MAJORITY_F1 = custom("majority label", _gold_category, len(CATEGORIES), _majority_macro_f1,
+                     direction="none", role="descriptive")
+CATEGORY_F1 = confusion("category_macro_f1", CATEGORIES, _category_pair("category_predicted"),
+                        "macro_f1", baseline=MAJORITY_F1,
+                        description="4-class macro-F1 of the haiku's predicted category")
+CEILING_F1 = confusion("ceiling", CATEGORIES, _category_pair("comment_category_predicted"),
+                       "macro_f1", direction="none", role="descriptive")
+
+
+def _metrics(records: Sequence[Record]) -> list[Metric]:
+    out = [FORM_RATE, RELEVANCE, RELEVANCE_GAP, RELEVANCE_PARSED]
+    if any("category_correct" in (r.get("scores") or {}) for r in greedy(records)):
+        out.append(CATEGORY_F1)
     return out
-
-
-def _category_from_sums(s):
-    from ..stats import macro_f1_from_confusion
-
-    return macro_f1_from_confusion(s, len(CATEGORIES))
 
 
 def _labelled(records):
     return [r for r in _rows(records) if r["scores"].get("category") in CATEGORIES]
 
 
-def _category_f1(records):
-    from ..stats import macro_f1
-
-    rows = _labelled(records)
-    if not rows:
-        return math.nan
-    return macro_f1([r["scores"]["category"] for r in rows],
-                    [r["scores"].get("category_predicted") for r in rows], labels=CATEGORIES)
-
-
-def _majority_f1(records):
-    from ..stats import majority_baseline
-
-    rows = _labelled(records)
-    if not rows:
-        return math.nan
-    return majority_baseline([r["scores"]["category"] for r in rows], labels=CATEGORIES).macro_f1
-
-
 def _ceiling_f1(records):
-    from ..stats import macro_f1
-
     rows = [r for r in _labelled(records) if r["scores"].get("comment_category_predicted")]
-    if not rows:
-        return math.nan
-    return macro_f1([r["scores"]["category"] for r in rows],
-                    [r["scores"]["comment_category_predicted"] for r in rows], labels=CATEGORIES)
+    return CEILING_F1.value(rows)
 
 
 def _details(records: Sequence[Record], classifier: str | None) -> dict[str, Any]:
@@ -475,15 +450,16 @@ def _details(records: Sequence[Record], classifier: str | None) -> dict[str, Any
                  "low_confidence_tokens": low[:50], "n_low_confidence_tokens": len(low),
                  "over_one_backticked": sum(r["scores"].get("backticked", 0) > 1
                                             for r in parsed)},
-        "relevance": {"mean": _relevance_mean(records), "shuffle_floor": _floor_mean(records),
-                      "gap": _relevance_gap(records), "embedder": "all-MiniLM-L6-v2"},
+        "relevance": {"mean": RELEVANCE.value(records),
+                      "shuffle_floor": SHUFFLE_FLOOR.value(records),
+                      "gap": RELEVANCE_GAP.value(records), "embedder": "all-MiniLM-L6-v2"},
         "diff_truncated": sum(bool(r["scores"].get("diff_truncated")) for r in rows),
         "diff_empty": sum(bool(r["scores"].get("diff_empty")) for r in rows),
     }
     if classifier:
         out["category"] = {"classifier": classifier,
-                           "macro_f1": _category_f1(records),
-                           "majority_baseline": _majority_f1(records),
+                           "macro_f1": CATEGORY_F1.value(records),
+                           "majority_baseline": MAJORITY_F1.value(records),
                            "ceiling_human_comments": _ceiling_f1(records),
                            "confusion": _confusion(_labelled(records))}
     else:

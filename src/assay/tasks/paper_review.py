@@ -22,10 +22,9 @@ from typing import Any
 import numpy as np
 
 from ..dataset import Dataset, Field, load_items
-from ._decision import (MIN_SLICE_N, in_slice, mean, scored, share, slice_values,
-                        small_slice_warning)
-from ._protocol import ORIGINAL, Check, Messages, Metric, Output, Record, Task, Unparsed
-from ._sums import greedy_record, rate_stats, ratio
+from ..metrics import BINARY, Metric, confusion, custom, rate, sliced
+from ..records import by_item, greedy, greedy_record, score, slice_values
+from ._protocol import MIN_SLICE_N, ORIGINAL, Check, Messages, Output, Record, Task, Unparsed
 from .peerread import cut_to_tokens, is_peerread_dir, read_peerread, strip_decision_statements
 
 ACCEPT, REJECT = "accept", "reject"
@@ -147,7 +146,8 @@ class PaperReview(Task):
     description = "a paper in; a seven-section review ending in one accept/reject line"
     schema = (Field("id", (str, int)), Field("title", nonempty=True), Field("abstract"),
               Field("body", required=False), Field("decision", choices=(ACCEPT, REJECT)),
-              Field("venue", required=False))
+              Field("venue", required=False),
+              Field("paper_id", (str, int), required=False))
     # A full seven-section review runs 500-900 tokens; a budget sized for a short answer would
     # cut exactly the long, careful reviews and hide their decisions.
     max_tokens = 1024
@@ -186,6 +186,7 @@ class PaperReview(Task):
         cut = cut_to_tokens(strip_decision_statements(item.get("body") or ""), self.body_tokens)
         return {"gold": item["decision"], "predicted": predicted,
                 "correct": predicted == item["decision"], "venue": item.get("venue"),
+                "paper": item.get("paper_id"),
                 "structure_ok": len(found) == len(SECTIONS) and n_lines == 1,
                 "sections_found": len(found),
                 "missing_sections": [s for s in SECTIONS if s not in found],
@@ -194,6 +195,9 @@ class PaperReview(Task):
 
     def metrics(self, records: Sequence[Record]) -> list[Metric]:
         return _metrics(records)
+
+    def declared_metrics(self) -> list[Metric]:
+        return _metrics([]) + [ECE]
 
     def details(self, records: Sequence[Record]) -> dict[str, Any]:
         return _details(records)
@@ -216,248 +220,159 @@ class PaperReview(Task):
                      {"decision": parsed["decision"], "sections": parsed["sections"]})
 
 
-# ---- metric functions: each takes one model's records and returns a float (nan if undefined)
+# ---- metrics: each declared once, from per-item statistics (assay.metrics)
 
-def _labels(rows: Sequence[Record]) -> tuple[list[str], list[str]]:
-    """Gold and predicted labels; a parse failure counts against the model (the wrong label)."""
-    gold = [r["scores"]["gold"] for r in rows]
-    pred = [r["scores"]["predicted"] or (REJECT if g == ACCEPT else ACCEPT)
-            for r, g in zip(rows, gold)]
-    return gold, pred
+LABELS = (ACCEPT, REJECT)
+N_BINS = 10
 
 
-def binary(rows: Sequence[Record]):
-    """BinaryMetrics of the decisions (accept positive), or None for no rows."""
-    from ..stats import binary_metrics
+def _scores(item) -> dict | None:
+    row = greedy_record(item)
+    return None if row is None else row["scores"]
 
-    if not rows:
+
+def _pair(item):
+    """(gold, predicted) of the greedy review; a parse failure counts as the wrong label."""
+    s = _scores(item)
+    if s is None:
         return None
-    gold, pred = _labels(rows)
-    return binary_metrics(gold, pred, positive=ACCEPT)
+    return s["gold"], s["predicted"] or (REJECT if s["gold"] == ACCEPT else ACCEPT)
 
 
-def _binary_field(name: str, venue: str | None = None):
-    def compute(records: Sequence[Record]) -> float:
-        rows = scored(records)
-        rows = in_slice(rows, "venue", venue) if venue is not None else rows
-        result = binary(rows)
-        return math.nan if result is None else float(getattr(result, name))
-    return compute
+def _always_accept_pair(item):
+    s = _scores(item)
+    return None if s is None else (s["gold"], ACCEPT)
 
 
-def _always_accept(name: str):
-    def compute(records: Sequence[Record]) -> float:
-        from ..stats import always_positive_baseline
-
-        rows = scored(records)
-        if not rows:
-            return math.nan
-        return float(getattr(always_positive_baseline([r["scores"]["gold"] for r in rows],
-                                                      positive=ACCEPT), name))
-    return compute
+def _always_accept(statistic: str) -> Metric:
+    return confusion("always accept", LABELS, _always_accept_pair, statistic,
+                     direction="none", role="descriptive")
 
 
-def _majority_accuracy(records: Sequence[Record]) -> float:
-    from ..stats import majority_baseline
-
-    rows = scored(records)
-    if not rows:
-        return math.nan
-    return majority_baseline([r["scores"]["gold"] for r in rows], labels=[ACCEPT, REJECT]).accuracy
+def _gold_stats(item):
+    s = _scores(item)
+    return None if s is None else (1.0, float(s["gold"] == ACCEPT))
 
 
-def _accuracy(records: Sequence[Record]) -> float:
-    return share(scored(records), lambda r: r["scores"]["correct"])
+def _majority(s):
+    return np.maximum(s[..., 1], s[..., 0] - s[..., 1]) / s[..., 0]
 
 
-def _predicted_accept_rate(records: Sequence[Record]) -> float:
-    return share(scored(records), lambda r: r["scores"]["predicted"] == ACCEPT)
+MAJORITY = custom("majority label", _gold_stats, 2, _majority, direction="none",
+                  role="descriptive")
+TRUE_ACCEPT_RATE = rate("true_accept_rate", lambda item: None if _scores(item) is None
+                        else _scores(item)["gold"] == ACCEPT, direction="none",
+                        role="descriptive", description="share of papers the venue accepted "
+                        "(the same for both models: a property of the items)")
 
 
-def _true_accept_rate(records: Sequence[Record]) -> float:
-    return share(scored(records), lambda r: r["scores"]["gold"] == ACCEPT)
-
-
-def _rate_gap(records: Sequence[Record]) -> float:
-    return abs(_predicted_accept_rate(records) - _true_accept_rate(records))
-
-
-def _calibrated_rows(records: Sequence[Record]) -> list[Record]:
-    return [r for r in scored(records) if r["scores"].get("p_accept") is not None]
-
-
-def calibration_of(records: Sequence[Record], n_bins: int = 10):
-    """CalibrationResult of P(ACCEPTANCE) against the venue's decision, or None without logprobs."""
-    rows = _calibrated_rows(records)
-    if not rows:
+def _gap_stats(item):
+    s = _scores(item)
+    if s is None:
         return None
-    from ..stats import calibration
-
-    return calibration([r["scores"]["p_accept"] for r in rows],
-                       [r["scores"]["gold"] == ACCEPT for r in rows], n_bins=n_bins)
+    return (1.0, float(s["predicted"] == ACCEPT), float(s["gold"] == ACCEPT))
 
 
-def _ece(records: Sequence[Record]) -> float:
-    result = calibration_of(records)
-    return math.nan if result is None else float(result.ece)
+def _gap(s):
+    return np.abs(s[..., 1] - s[..., 2]) / s[..., 0]
 
 
-def _structure(records: Sequence[Record]) -> float:
-    return share(scored(records), lambda r: r["scores"]["structure_ok"])
-
-
-def _parse_failures(records: Sequence[Record]) -> float:
-    return share(scored(records), lambda r: r["scores"]["predicted"] is None)
-
-
-def _truncated(records: Sequence[Record]) -> float:
-    return share(scored(records), lambda r: r.get("truncated"))
-
-
-def _latency(records: Sequence[Record]) -> float:
-    return mean([r.get("latency_s") for r in scored(records)])
-
-
-# ---- the same metrics as per-item sums, so a comparison bootstraps them in matrix products
-
-def _cells(venue: str | None = None):
-    """item_stats: the item's (tp, fp, fn, tn) cell with accept positive (parse failure = wrong)."""
-    def stats(item_records: Sequence[Record]) -> list[float]:
-        row = greedy_record(item_records)
-        if row is None or (venue is not None and str(row["scores"].get("venue")) != venue):
-            return [0.0, 0.0, 0.0, 0.0]
-        (gold,), (pred,) = _labels([row])
-        pos, said = gold == ACCEPT, pred == ACCEPT
-        return [float(pos and said), float(not pos and said), float(pos and not said),
-                float(not pos and not said)]
-    return stats
-
-
-def _from_cells(name: str):
-    """Vectorized precision / recall / f1 / accuracy from summed cells (0 when undefined, nan
-    with no items), as binary_metrics."""
-    def from_sums(s):
-        tp, fp, fn, tn = s[..., 0], s[..., 1], s[..., 2], s[..., 3]
-        num, den = {"precision": (tp, tp + fp), "recall": (tp, tp + fn),
-                    "f1": (2 * tp, 2 * tp + fp + fn), "accuracy": (tp + tn, tp + fp + fn + tn)}[name]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = np.where(den > 0, num / den, 0.0)
-        return np.where(tp + fp + fn + tn > 0, value, np.nan)
-    return from_sums
-
-
-def _binary_sums(name: str, venue: str | None = None) -> dict:
-    return {"item_stats": _cells(venue), "from_sums": _from_cells(name)}
-
-
-def _greedy_outcome(value):
-    def outcome(item_records):
-        row = greedy_record(item_records)
-        return None if row is None else value(row)
-    return {"item_stats": rate_stats(outcome), "from_sums": ratio}
-
-
-def _gap_stats(item_records) -> list[float]:
-    row = greedy_record(item_records)
-    if row is None:
-        return [0.0, 0.0, 0.0]
-    return [1.0, float(row["scores"]["predicted"] == ACCEPT), float(row["scores"]["gold"] == ACCEPT)]
-
-
-def _gap_from_sums(s):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(s[..., 0] > 0, np.abs(s[..., 1] - s[..., 2]) / s[..., 0], np.nan)
-
-
-def _metrics(records: Sequence[Record]) -> list[Metric]:
-    out = [
-        Metric("accuracy", _accuracy, test="mcnemar", outcome="correct",
-               baseline=_majority_accuracy, baseline_name="majority label",
-               description="share of papers whose decision matches the venue's"),
-        Metric("precision", _binary_field("precision"), baseline=_always_accept("precision"),
-               baseline_name="always accept", **_binary_sums("precision")),
-        Metric("recall", _binary_field("recall"), baseline=_always_accept("recall"),
-               baseline_name="always accept", **_binary_sums("recall")),
-        Metric("f1", _binary_field("f1"), baseline=_always_accept("f1"),
-               baseline_name="always accept", description="F1 with accept as positive",
-               **_binary_sums("f1")),
-        Metric("predicted_accept_rate", _predicted_accept_rate, baseline=_true_accept_rate,
-               baseline_name="true accept rate",
-               **_greedy_outcome(lambda r: r["scores"]["predicted"] == ACCEPT)),
-        Metric("true_accept_rate", _true_accept_rate,
-               **_greedy_outcome(lambda r: r["scores"]["gold"] == ACCEPT)),
-        Metric("accept_rate_gap", _rate_gap, higher_is_better=False,
-               description="|predicted - true accept rate|; stands in for calibration when "
-                           "the backend gives no logprobs",
-               item_stats=_gap_stats, from_sums=_gap_from_sums),
-        Metric("structure_compliance", _structure, test="mcnemar", outcome="structure_ok",
-               description="all seven sections and exactly one recommendation line"),
-        Metric("parse_failure_rate", _parse_failures, higher_is_better=False,
-               **_greedy_outcome(lambda r: r["scores"]["predicted"] is None)),
-        Metric("truncated_share", _truncated, higher_is_better=False,
-               description="completions cut by the token limit",
-               **_greedy_outcome(lambda r: bool(r.get("truncated")))),
-        Metric("mean_latency_s", _latency, higher_is_better=False,
-               **_greedy_outcome(lambda r: r.get("latency_s"))),
-    ]
-    if _calibrated_rows(records):
-        out.append(Metric("ece", _ece, higher_is_better=False,
-                          description="expected calibration error of P(ACCEPTANCE)"))
-    for venue in slice_values(scored(records), "venue"):
-        out += [Metric(f"accuracy/{venue}", _venue_accuracy(venue),
-                       **_binary_sums("accuracy", venue)),
-                Metric(f"f1/{venue}", _binary_field("f1", venue), **_binary_sums("f1", venue))]
+def _calibration_stats(item):
+    """(in bin k, P(accept), accepted) for the item's bin, in N_BINS equal-width bins of [0, 1]
+    (the binning of assay.stats.calibration)."""
+    s = _scores(item)
+    if s is None or s.get("p_accept") is None:
+        return None
+    p = float(s["p_accept"])
+    k = min(int(np.searchsorted(np.linspace(0, 1, N_BINS + 1)[1:-1], p, side="right")),
+            N_BINS - 1)
+    out = np.zeros(3 * N_BINS)
+    out[3 * k:3 * k + 3] = (1.0, p, float(s["gold"] == ACCEPT))
     return out
 
 
-def _venue_accuracy(venue: str):
-    return lambda records: share(in_slice(scored(records), "venue", venue),
-                                 lambda r: r["scores"]["correct"])
+def _ece(s):
+    cells = s.reshape(s.shape[:-1] + (N_BINS, 3))
+    return np.abs(cells[..., 2] - cells[..., 1]).sum(axis=-1) / cells[..., 0].sum(axis=-1)
+
+
+def _outcome(key: str):
+    return lambda item: None if _scores(item) is None else bool(_scores(item)[key])
+
+
+ACCURACY = rate("accuracy", _outcome("correct"), role="primary", baseline=MAJORITY,
+                cluster="paper", description="share of papers whose decision matches the venue's")
+F1 = confusion("f1", LABELS, _pair, "f1", role="primary", baseline=_always_accept("f1"),
+               cluster="paper", description="F1 with accept as positive")
+PRECISION = confusion("precision", LABELS, _pair, "precision",
+                      baseline=_always_accept("precision"), cluster="paper")
+RECALL = confusion("recall", LABELS, _pair, "recall", baseline=_always_accept("recall"),
+                   cluster="paper")
+PREDICTED_ACCEPT_RATE = rate(
+    "predicted_accept_rate", lambda item: None if _scores(item) is None
+    else _scores(item)["predicted"] == ACCEPT, direction="target", role="descriptive",
+    baseline=TRUE_ACCEPT_RATE, description="share of papers the model accepts; closer to the "
+    "true accept rate is better")
+ACCEPT_RATE_GAP = custom("accept_rate_gap", _gap_stats, 3, _gap, direction="lower",
+                         cluster="paper", description="|predicted - true accept rate|; stands "
+                         "in for calibration when the backend gives no logprobs")
+STRUCTURE = rate("structure_compliance", _outcome("structure_ok"), cluster="paper",
+                 description="all seven sections and exactly one recommendation line")
+ECE = custom("ece", _calibration_stats, 3 * N_BINS, _ece, direction="lower", cluster="paper",
+             description="expected calibration error of P(ACCEPTANCE)")
+
+
+def _metrics(records: Sequence[Record]) -> list[Metric]:
+    out = [ACCURACY, F1, PRECISION, RECALL, PREDICTED_ACCEPT_RATE, TRUE_ACCEPT_RATE,
+           ACCEPT_RATE_GAP, STRUCTURE]
+    if any(score(r, "p_accept") is not None for r in greedy(records)):
+        out.append(ECE)
+    return out + sliced([ACCURACY, F1], "venue", slice_values(records, "venue"))
+
+
+def _sums(metric: Metric, records: Sequence[Record]) -> np.ndarray:
+    return metric.matrix(list(by_item(records).values())).sum(axis=0)
 
 
 def _details(records: Sequence[Record]) -> dict[str, Any]:
-    rows = scored(records)
-    result = binary(rows)
+    rows = greedy(records)
+    cells = _sums(F1, records)[1:]
     out: dict[str, Any] = {"n": len(rows), "warnings": []}
-    if result is not None:
-        out["confusion"] = {"tp": result.tp, "fp": result.fp, "fn": result.fn, "tn": result.tn,
-                            "positive": ACCEPT, "parse_failures_counted_as_errors": True}
-        out["baselines"] = {"always_accept": _as_dict(_always_accept_result(rows)),
-                            "majority": _as_dict(_majority_result(rows))}
+    if rows:
+        out["confusion"] = {"tp": int(cells[0]), "fn": int(cells[1] + cells[2]),
+                            "fp": int(cells[3]), "tn": int(cells[4]), "positive": ACCEPT,
+                            "parse_failures_counted_as_errors": True}
+        out["baselines"] = {
+            "always_accept": {s: _always_accept(s).value(records) for s in BINARY},
+            "majority_accuracy": MAJORITY.value(records)}
     venues = {}
-    for venue in slice_values(rows, "venue"):
-        n = len(in_slice(rows, "venue", venue))
+    for venue in slice_values(records, "venue"):
+        n = sum(str(score(r, "venue")) == venue for r in rows)
         venues[venue] = {"n": n}
-        warning = small_slice_warning("venue", venue, n, MIN_SLICE_N)
-        if warning:
-            out["warnings"].append(warning)
+        if n < MIN_SLICE_N:
+            out["warnings"].append(f"venue '{venue}' has only n={n} scored items "
+                                   f"(< {MIN_SLICE_N}); it gets no verdict")
     out["venues"] = venues
-    out["input_truncated_share"] = share(rows, lambda r: r["scores"].get("input_truncated"))
+    out["input_truncated_share"] = (sum(bool(score(r, "input_truncated")) for r in rows)
+                                    / len(rows) if rows else None)
     reasons: dict[str, int] = {}
     for r in rows:
         if r.get("parse_error"):
             key = r["parse_error"].split(" (")[0]
             reasons[key] = reasons.get(key, 0) + 1
     out["parse_failures"] = reasons
-    cal = calibration_of(records)
-    out["calibration"] = _as_dict(cal) if cal is not None else {
-        "available": False, "note": "no logprobs from the backend; accept_rate_gap stands in"}
+    out["calibration"] = _reliability(_sums(ECE, records))
     return out
 
 
-def _always_accept_result(rows):
-    from ..stats import always_positive_baseline
-
-    return always_positive_baseline([r["scores"]["gold"] for r in rows], positive=ACCEPT)
-
-
-def _majority_result(rows):
-    from ..stats import majority_baseline
-
-    return majority_baseline([r["scores"]["gold"] for r in rows], labels=[ACCEPT, REJECT])
-
-
-def _as_dict(obj: Any) -> Any:
-    import dataclasses
-
-    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+def _reliability(sums: np.ndarray) -> dict[str, Any]:
+    """ECE and its reliability bins from the summed calibration statistics (for the plot)."""
+    if sums[0] == 0:
+        return {"available": False,
+                "note": "no logprobs from the backend; accept_rate_gap stands in"}
+    cells = sums[1:].reshape(N_BINS, 3)
+    edges = np.linspace(0, 1, N_BINS + 1)
+    bins = [{"low": float(edges[k]), "high": float(edges[k + 1]), "n": int(n),
+             "mean_confidence": float(p / n), "accuracy": float(y / n)}
+            for k, (n, p, y) in enumerate(cells) if n > 0]
+    return {"ece": float(ECE.of_sums(sums)), "n": int(sums[0]), "bins": bins}

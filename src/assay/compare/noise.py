@@ -1,0 +1,49 @@
+"""The noise floor: how far a repeat run of the base model moves on each metric by chance."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Sequence
+
+from ..metrics import Metric
+from ..records import by_item
+from .result import MetricComparison, NoiseDetail
+
+
+def noise_detail(metric: Metric, base_records: list[dict], repeat_records: list[dict],
+                 difference: float) -> NoiseDetail | None:
+    """Compare the base with a repeat run of itself on their shared items."""
+    b, r = by_item(base_records), by_item(repeat_records)
+    shared = [i for i in b if i in r]
+    if not shared:
+        return None
+    bi, ri = [b[i] for i in shared], [r[i] for i in shared]
+    repeat_value = metric.value_of_items(ri)
+    diff = repeat_value - metric.value_of_items(bi)
+    flip = lo = hi = None
+    if metric.kind == "rate":
+        from ..stats import noise_floor
+
+        B, R = metric.matrix(bi), metric.matrix(ri)
+        both = (B[:, 0] > 0) & (R[:, 0] > 0)
+        if both.any():
+            res = noise_floor(B[both, 1] > 0.5, R[both, 1] > 0.5)
+            flip, lo, hi, diff = res.flip_rate, res.ci_low, res.ci_high, res.difference
+    finite = math.isfinite(difference) and math.isfinite(diff)
+    within = finite and abs(difference) <= abs(diff)
+    if lo is not None and math.isfinite(difference):
+        within = within or lo <= difference <= hi
+    return NoiseDetail(repeat_value, diff, len(shared), flip, lo, hi, bool(within))
+
+
+def with_noise(metrics: Sequence[MetricComparison], defs: dict[str, Metric],
+               base_records: list[dict], repeat: list[dict]) -> list[MetricComparison]:
+    return [replace(m, noise=noise_detail(defs[m.name], base_records, repeat, m.difference))
+            for m in metrics]
+
+
+def noise_warnings(metrics: Sequence[MetricComparison]) -> list[str]:
+    return [f"{m.name}: the change ({m.difference:+.3g}) is within the noise floor (a repeat "
+            f"run of the base moved {m.noise.difference:+.3g})" for m in metrics
+            if m.noise is not None and m.noise.within_noise and m.difference]

@@ -1,0 +1,222 @@
+"""One metric compared on the paired items: its values, the paired test that fits it, and its
+intervals.
+
+The test follows from the metric's declaration (assay.metrics), never from a flag:
+- a pass/fail **rate** counted on the same items for both models, with no clusters: McNemar's
+  exact test (its mid-p beside it) and Newcombe's paired interval (method 10);
+- anything else (means, F1, kappa, rates whose denominator depends on the model, clustered
+  items): a **paired randomization test** that swaps the two models' statistics within each
+  item (or whole cluster), exact when the units are few, Monte Carlo with (1 + hits) / (1 + R)
+  otherwise, and a paired bootstrap interval (BCa where stable, percentile otherwise);
+- a **descriptive** metric: values and a bootstrap interval, no test.
+A metric whose better side is closer to zero (``magnitude``) is tested on its absolute value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..metrics import Metric, cluster_labels, custom, value_interval
+from ..records import greedy_by_id
+from .join import Joined
+from .result import DESCRIPTIVE, Discordant, Distribution, McNemarDetail, MetricComparison
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Both models' records grouped by item, in one order (the ids both sides answered)."""
+
+    ids: list[str]
+    base_items: list[list[dict]]
+    cand_items: list[list[dict]]
+    base_greedy: dict[str, dict]
+    cand_greedy: dict[str, dict]
+
+
+def make_paired(joined: Joined) -> Paired:
+    from ..records import by_item
+
+    b, c = by_item(joined.base), by_item(joined.candidate)
+    ids = [i for i in b if i in c]
+    return Paired(ids, [b[i] for i in ids], [c[i] for i in ids], greedy_by_id(joined.base),
+                  greedy_by_id(joined.candidate))
+
+
+@dataclass(frozen=True)
+class Settings:
+    n_resamples: int
+    seed: int
+    confidence_level: float
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def gap_value(value: float, baseline: float, direction: str) -> float:
+    """How far a value is on the good side of its baseline (negative: worse than the floor)."""
+    if direction == "lower":
+        return baseline - value
+    if direction == "magnitude":
+        return abs(baseline) - abs(value)
+    if direction == "target":
+        return -abs(value - baseline)
+    return value - baseline
+
+
+def gap_metric(metric: Metric) -> Metric:
+    """The metric's gap over its baseline as a metric of its own (both statistics side by
+    side), so its paired interval comes from the same bootstrap machinery."""
+    base_line = metric.baseline
+    k1, k2 = metric.width + 1, base_line.width + 1
+
+    def stats(item):
+        a, b = metric.vector(item), base_line.vector(item)
+        return None if a[0] == 0 and b[0] == 0 else np.concatenate([a, b])
+
+    def reduce(s):
+        return gap_value(metric.of_sums(s[..., :k1]), base_line.of_sums(s[..., k1:k1 + k2]),
+                         metric.direction)
+    return custom(f"{metric.name} gap", stats, k1 + k2, reduce, role="descriptive")
+
+
+def _discordant(ids, a, b, paired: Paired):
+    def item(i):
+        rb, rc = paired.base_greedy.get(i, {}), paired.cand_greedy.get(i, {})
+        return Discordant(i, rb.get("output"), rc.get("output"), rb.get("parse_error"),
+                          rc.get("parse_error"))
+
+    lost = tuple(item(i) for i, x, y in zip(ids, a, b) if x and not y)
+    gained = tuple(item(i) for i, x, y in zip(ids, a, b) if y and not x)
+    return lost, gained
+
+
+def _mcnemar(metric: Metric, B: np.ndarray, C: np.ndarray, paired: Paired, s: Settings):
+    from scipy.stats import binomtest
+
+    from ..stats import mcnemar
+
+    both = (B[:, 0] > 0) & (C[:, 0] > 0)
+    a, b = B[both, 1] > 0.5, C[both, 1] > 0.5
+    res = mcnemar(a, b, confidence_level=s.confidence_level)
+    ids = [i for i, keep in zip(paired.ids, both) if keep]
+    lost, gained = _discordant(ids, a, b, paired)
+    side = "greater" if metric.direction == "higher" else "less"
+    one = (binomtest(res.c, res.n_discordant, 0.5, alternative=side).pvalue
+           if res.n_discordant else 1.0)
+    detail = McNemarDetail(res.n, res.b, res.c, res.n_discordant, res.pvalue,
+                           getattr(res, "midp", math.nan), lost, gained)
+    return dict(test="mcnemar", n=res.n, pvalue=res.pvalue, pvalue_improve=float(one),
+                ci_low=res.ci_low, ci_high=res.ci_high, ci_method="newcombe",
+                mcnemar=detail, n_groups=None, n_resamples=None)
+
+
+def _randomization(metric: Metric, B, C, groups, s: Settings):
+    from ..stats import paired_randomization
+
+    two = paired_randomization(B, C, metric.tested_of_sums, groups=groups,
+                               n_resamples=s.n_resamples, seed=s.seed)
+    side = "greater" if metric.direction == "higher" else "less"
+    one = paired_randomization(B, C, metric.tested_of_sums, groups=groups,
+                               n_resamples=s.n_resamples, seed=s.seed, alternative=side)
+    return dict(test="cluster randomization" if groups is not None else "randomization",
+                pvalue=two.pvalue, pvalue_improve=one.pvalue,
+                n_resamples=two.n_resamples, n_groups=two.n_units if groups else None)
+
+
+def _bootstrap(metric: Metric, B, C, groups, s: Settings) -> dict:
+    from ..stats import sums_bootstrap
+
+    res = sums_bootstrap(B, C, metric.of_sums, n_resamples=s.n_resamples,
+                         confidence_level=s.confidence_level, groups=groups, seed=s.seed)
+    method = getattr(res, "method", "percentile")
+    if getattr(res, "degenerate", False):
+        method += " (degenerate: every resample gave the same difference)"
+    return dict(ci_low=res.ci_low, ci_high=res.ci_high, ci_method=method)
+
+
+def _same_items(B: np.ndarray, C: np.ndarray) -> bool:
+    return bool(np.array_equal(B[:, 0] > 0, C[:, 0] > 0))
+
+
+def run_test(metric: Metric, B, C, groups, paired: Paired, s: Settings) -> dict:
+    """The fields of the metric's paired test and difference interval."""
+    counted = (B[:, 0] > 0) | (C[:, 0] > 0)
+    out: dict = dict(test="none", n=int(counted.sum()), pvalue=math.nan,
+                     pvalue_improve=math.nan, mcnemar=None, n_resamples=s.n_resamples,
+                     n_groups=(len(set(g for g, c in zip(groups, counted) if c))
+                               if groups is not None else None))
+    if not counted.any():
+        return out | dict(ci_low=math.nan, ci_high=math.nan, ci_method="")
+    if metric.tested and metric.kind == "rate" and groups is None and _same_items(B, C):
+        return out | _mcnemar(metric, B, C, paired, s)
+    out |= _bootstrap(metric, B, C, groups, s)
+    if metric.tested:
+        out |= _randomization(metric, B, C, groups, s)
+    return out
+
+
+def _value_cis(metric: Metric, paired: Paired, groups, s: Settings) -> dict:
+    kw = dict(confidence_level=s.confidence_level, seed=s.seed, groups=groups)
+    vb = value_interval(metric, paired.base_items, **kw)
+    vc = value_interval(metric, paired.cand_items, **kw)
+    return dict(base_ci_low=vb["ci_low"], base_ci_high=vb["ci_high"],
+                candidate_ci_low=vc["ci_low"], candidate_ci_high=vc["ci_high"])
+
+
+def _baseline_fields(metric: Metric, base_v: float, cand_v: float, paired: Paired, groups,
+                     s: Settings) -> dict:
+    if metric.baseline is None:
+        return {}
+    bl = metric.baseline
+    bb, cb = bl.value_of_items(paired.base_items), bl.value_of_items(paired.cand_items)
+    out = dict(baseline_name=bl.name, base_baseline=bb, candidate_baseline=cb)
+    if not (_finite(bb) and _finite(cb) and _finite(base_v) and _finite(cand_v)):
+        return out
+    out |= dict(base_gap=gap_value(base_v, bb, metric.direction),
+                candidate_gap=gap_value(cand_v, cb, metric.direction))
+    g = gap_metric(metric)
+    ci = _bootstrap(g, g.matrix(paired.base_items), g.matrix(paired.cand_items), groups, s)
+    return out | dict(gap_ci_low=ci["ci_low"], gap_ci_high=ci["ci_high"])
+
+
+def _distribution(metric: Metric, B, C) -> Distribution | None:
+    if metric.kind != "mean":
+        return None
+    keep = (B[:, 0] > 0) & (C[:, 0] > 0)
+    return Distribution(tuple(float(x) for x in B[keep, 1]), tuple(float(x) for x in C[keep, 1]))
+
+
+def compare_metric(metric: Metric, paired: Paired, s: Settings) -> MetricComparison:
+    """The metric compared; family, verdict and Holm are set afterwards (compare.family)."""
+    B, C = metric.matrix(paired.base_items), metric.matrix(paired.cand_items)
+    groups = cluster_labels(metric, paired.base_items, paired.ids)
+    base_v = float(metric.of_sums(B.sum(axis=0))) if len(B) else math.nan
+    cand_v = float(metric.of_sums(C.sum(axis=0))) if len(C) else math.nan
+    test = run_test(metric, B, C, groups, paired, s)
+    if test["test"] != "mcnemar":  # McNemar's difference is over the items both count
+        test["difference"] = cand_v - base_v
+    else:
+        test["difference"] = (test["mcnemar"].c - test["mcnemar"].b) / max(test["n"], 1)
+    return MetricComparison(
+        name=metric.name, kind=metric.kind, direction=metric.direction, role=metric.role,
+        family=DESCRIPTIVE if not metric.tested else "", verdict="", base=base_v,
+        candidate=cand_v, description=metric.description,
+        slice=f"{metric.slice[0]}={metric.slice[1]}" if metric.slice else None,
+        distribution=_distribution(metric, B, C),
+        **test, **_value_cis(metric, paired, groups, s),
+        **_baseline_fields(metric, base_v, cand_v, paired, groups, s))
+
+
+def compare_all(metrics: Sequence[Metric], paired: Paired, s: Settings,
+                on_metric=None) -> list[MetricComparison]:
+    out = []
+    for i, m in enumerate(metrics):
+        if on_metric is not None:
+            on_metric(m.name, i, len(metrics))
+        out.append(compare_metric(m, paired, s))
+    return out

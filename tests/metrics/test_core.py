@@ -1,0 +1,138 @@
+"""The metric core: values from per-item statistics, checked against scikit-learn and by hand;
+declarations checked once; slices carry their own n."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score, f1_score, precision_score, recall_score
+
+from assay.errors import AssayError
+from assay.metrics import (PARSE_FAILURE_RATE, RUNNER_METRICS, confusion, custom, mean,
+                           metrics_of, rate, value_interval)
+from assay.records import greedy_record
+
+
+def rec(item, **scores):
+    return {"id": str(item), "model": "m", "pass": "original", "sample": None, "output": "x",
+            "parse_error": scores.pop("parse_error", None), "truncated": False,
+            "latency_s": 0.5, "error": None, "scores": scores}
+
+
+def _score(key):
+    return lambda item: (greedy_record(item) or {}).get("scores", {}).get(key)
+
+
+def _pair(item):
+    s = greedy_record(item)["scores"]
+    return s["gold"], s["pred"]
+
+
+@pytest.fixture
+def labelled():
+    rng = np.random.default_rng(1)
+    labels = ["A", "B", "TIE"]
+    gold = rng.choice(labels, 200)
+    pred = np.where(rng.random(200) < 0.6, gold, rng.choice(labels, 200))
+    return [rec(i, gold=str(g), pred=str(p), ok=bool(g == p), x=float(i % 7), venue="v" +
+                str(i % 3)) for i, (g, p) in enumerate(zip(gold, pred))], gold, pred
+
+
+def test_rate_and_mean(labelled):
+    recs, gold, pred = labelled
+    assert rate("acc", _score("ok")).value(recs) == pytest.approx(np.mean(gold == pred))
+    assert mean("x", _score("x")).value(recs) == pytest.approx(np.mean([i % 7 for i in
+                                                                        range(200)]))
+    assert math.isnan(rate("acc", _score("ok")).value([]))
+
+
+def test_confusion_statistics_equal_sklearn(labelled):
+    recs, gold, pred = labelled
+    k = confusion("kappa", ["A", "B", "TIE"], _pair, "kappa")
+    assert k.value(recs) == pytest.approx(cohen_kappa_score(gold, pred))
+    f = confusion("macro_f1", ["A", "B", "TIE"], _pair, "macro_f1")
+    assert f.value(recs) == pytest.approx(f1_score(gold, pred, average="macro"))
+    binary = [r for r in recs if r["scores"]["gold"] != "TIE" and r["scores"]["pred"] != "TIE"]
+    g = [r["scores"]["gold"] for r in binary]
+    p = [r["scores"]["pred"] for r in binary]
+    for stat, ref in (("f1", f1_score), ("precision", precision_score),
+                      ("recall", recall_score)):
+        m = confusion(stat, ["A", "B"], _pair, stat)
+        assert m.value(binary) == pytest.approx(ref(g, p, pos_label="A")), stat
+
+
+def test_a_prediction_outside_the_labels_is_wrong_for_its_gold_class():
+    recs = [rec(0, gold="A", pred="A"), rec(1, gold="A", pred=None), rec(2, gold="B", pred="B")]
+    f = confusion("macro_f1", ["A", "B"], _pair, "macro_f1")
+    # A: tp 1, fn 1 -> F1 2/3; B: tp 1 -> F1 1
+    assert f.value(recs) == pytest.approx((2 / 3 + 1) / 2)
+    assert confusion("acc", ["A", "B"], _pair, "accuracy").value(recs) == pytest.approx(2 / 3)
+
+
+def test_slices_count_only_their_items(labelled):
+    recs, gold, pred = labelled
+    acc = rate("acc", _score("ok"))
+    v1 = acc.by("venue", "v1")
+    in_v1 = [r for r in recs if r["scores"]["venue"] == "v1"]
+    assert v1.name == "acc/v1" and v1.slice == ("venue", "v1")
+    assert v1.value(recs) == pytest.approx(np.mean([r["scores"]["ok"] for r in in_v1]))
+    items = [[r] for r in recs]
+    assert int(v1.matrix(items)[:, 0].sum()) == len(in_v1)
+
+
+def test_declarations_are_checked_once():
+    with pytest.raises(ValueError, match="direction must be one of"):
+        rate("x", _score("ok"), direction="up")
+    with pytest.raises(ValueError, match="'none' has no better side, so its role must be"):
+        rate("x", _score("ok"), direction="none")
+    with pytest.raises(ValueError, match="needs a baseline"):
+        rate("x", _score("ok"), direction="target", role="descriptive")
+    with pytest.raises(ValueError, match="statistic must be kappa, macro_f1"):
+        confusion("x", ["A", "B", "C"], _pair, "f1")
+
+
+def test_magnitude_is_tested_on_its_absolute_value():
+    m = mean("bias", _score("x"), direction="magnitude")
+    sums = np.array([[2.0, -30.0], [2.0, 10.0]])
+    assert list(m.tested_of_sums(sums)) == [15.0, 5.0]
+    assert m.improved(-10.0) and not m.improved(3.0) and m.improved(0.0) is None
+
+
+def test_runner_metrics_are_defined_once_and_reserved():
+    class T:
+        name = "t"
+
+        def __init__(self, metrics):
+            self._m = metrics
+
+        def metrics(self, records):
+            return self._m
+
+    recs = [rec(0, ok=True), rec(1, ok=False, parse_error="no verdict"),
+            dict(rec(2, ok=True), sample=0, parse_error="no verdict")]
+    assert metrics_of(T([]), recs) == list(RUNNER_METRICS)
+    assert PARSE_FAILURE_RATE.value(recs) == pytest.approx(2 / 3)   # every pass and sample
+    with pytest.raises(AssayError, match="defines 'parse_failure_rate', which the runner"):
+        metrics_of(T([rate("parse_failure_rate", _score("ok"))]), recs)
+    with pytest.raises(AssayError, match="defines metric 'a' twice"):
+        metrics_of(T([rate("a", _score("ok")), rate("a", _score("ok"))]), recs)
+
+
+def test_value_interval_wilson_for_rates_and_cluster_bootstrap_otherwise(labelled):
+    from statsmodels.stats.proportion import proportion_confint
+
+    recs, gold, pred = labelled
+    items = [[r] for r in recs]
+    hits = int(np.sum(gold == pred))
+    iv = value_interval(rate("acc", _score("ok")), items)
+    assert (iv["ci_low"], iv["ci_high"]) == pytest.approx(proportion_confint(hits, 200,
+                                                                             method="wilson"))
+    m = custom("ratio", lambda item: (greedy_record(item)["scores"]["x"], 1.0), 2,
+               lambda s: s[..., 0] / s[..., 1])
+    flat = value_interval(m, items, seed=3)
+    clustered = value_interval(m, items, seed=3, groups=[str(i % 7) for i in range(200)])
+    assert flat["ci_low"] < flat["value"] < flat["ci_high"]
+    # x is constant within each of the 7 clusters: resampling clusters widens the interval
+    assert clustered["ci_high"] - clustered["ci_low"] > 2 * (flat["ci_high"] - flat["ci_low"])
