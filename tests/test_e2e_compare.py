@@ -71,7 +71,7 @@ def test_goals_locked_then_two_models_compared_and_reported(tmp_path):
     assert g["verdicts"][1]["reason"].count("0.0898") == 1
     md = (cmp_dir / "report.md").read_text()
     assert "| accuracy | 40 | 0.500 | 0.650 | +0.150 [" in md
-    assert "| >= 0.6; improve (alpha 0.05) | **Inconclusive**; **Inconclusive** / " in md
+    assert "| >= 0.6: **Inconclusive**; improve (alpha 0.05): **Inconclusive** | " in md
     assert "lost 4, gained 10" in md
     assay("report", str(cmp_dir), "--base-model", "org/base", "--adapter", "./ft-adapter",
           "--no-plots")

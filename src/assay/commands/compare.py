@@ -162,10 +162,10 @@ def show_comparison(cmp, files=None) -> None:
         row = [m.name, str(m.n), _fmt(m.base), _fmt(m.candidate),
                f"{_fmt(m.difference, sign=True)} [{_fmt(m.ci_low, sign=True)}, "
                f"{_fmt(m.ci_high, sign=True)}]"]
-        row += [goal] if cmp.goals is not None else []
+        row += [goal.replace("**", "")] if cmp.goals is not None else []
         table.add_row(*row, verdict.replace("**", ""))
     console.print(table)
-    console.print(family_sentence(cmp), markup=False, highlight=False)
+    console.print(family_sentence(cmp).replace("*", ""), markup=False, highlight=False)
     for m in cmp.metrics:
         if m.mcnemar is not None:
             console.print(f"{m.name}: McNemar {m.mcnemar.b} lost / {m.mcnemar.c} gained "

@@ -45,11 +45,10 @@ def goal_cells(c: Comparison, m: MetricComparison) -> tuple[str, str]:
     verdicts = c.goals.for_metric(m.name) if c.goals is not None else []
     if not verdicts:
         return "", statistical_verdict(m)
-    goal = "; ".join(v.goal for v in verdicts)
-    verdict = "; ".join(f"**{v.verdict}**" for v in verdicts)
+    goal = "; ".join(f"{v.goal}: **{v.verdict}**" for v in verdicts)
     if c.goals.edited_after_lock or not c.goals.pre_registered:
-        verdict += " (not pre-registered)"
-    return goal, verdict + f" / {statistical_verdict(m)}"
+        goal += " (not pre-registered)"
+    return goal, statistical_verdict(m)
 
 
 def diff_cell(m: MetricComparison) -> str:
