@@ -317,3 +317,44 @@ def test_few_clusters_are_warned(ct, tmp_path):
         r["scores"]["paper"] = f"p{int(r['id']) % 3}"      # 3 clusters
     c = compare_runs(ct.write_run(tmp_path / "run", recs), n_resamples=200)
     assert any(w.startswith("review_accuracy: only 3 clusters") for w in c.warnings)
+
+
+def test_runs_on_different_data_are_refused_unless_allowed(ct, tmp_path):
+    recs = ct.table_records()
+    a = ct.write_run(tmp_path / "a", [r for r in recs if r["model"] == "base"])
+    b = ct.write_run(tmp_path / "b", [r for r in recs if r["model"] == "ft"])
+    manifest = json.loads((b / "manifest.json").read_text())
+    manifest["data"]["sha256"] = "4" * 64
+    (b / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(AssayError, match="different data.*Fix: .*--allow-data-mismatch"):
+        compare_runs(a, b)
+    c = compare_runs(a, b, allow_data_mismatch=True, n_resamples=100)
+    assert c.warnings[0].startswith("DATA DIFFERS")
+
+
+def test_different_gold_labels_are_refused(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    from cmp_task import write_run
+    from reviews import review_records
+
+    from assay.tasks.paper_review import PaperReview
+
+    task = PaperReview()
+    base = review_records(task, 5, 0, 5, 0, model="base")
+    cand = review_records(task, 5, 0, 5, 0, model="ft")
+    for r in cand[:5]:
+        r["scores"] = dict(r["scores"], gold="reject")    # same prompts, other labels
+    run = write_run(tmp_path / "run", base + cand, task="paper-review")
+    with pytest.raises(AssayError, match="5 of 10 paired completions have different gold "
+                                         "labels.*item p0"):
+        compare_runs(run)
+
+
+def test_the_same_model_on_both_sides_is_warned(ct, tmp_path):
+    run = ct.write_run(tmp_path / "run", ct.table_records())
+    manifest = json.loads((run / "manifest.json").read_text())
+    for label in ("base", "ft"):
+        manifest["models"][label]["identity"] = {"backend": "openai", "model": "m"}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    c = compare_runs(run, n_resamples=100)
+    assert any("are the same model" in w for w in c.warnings)

@@ -82,7 +82,7 @@ def test_lock_records_hash_time_and_commit(tmp_path):
     g = write(tmp_path / "goals.yaml", GOALS)
     when = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc)
     lock = lock_goals(g, now=when)
-    data = json.loads((tmp_path / "goals.lock.json").read_text())
+    data = json.loads((tmp_path / "goals.yaml.lock.json").read_text())
     assert data["sha256"] == hashlib.sha256(g.read_bytes()).hexdigest()
     assert data["locked_at"] == "2025-01-01T09:00:00+00:00" and data["git_commit"] is None
     assert data["goals"][0] == {"metric": "accuracy", "kind": "at_least", "threshold": 0.5,
@@ -289,7 +289,7 @@ def test_lock_refuses_what_could_never_be_judged(tmp_path, text, message):
     g = write(tmp_path / "goals.yaml", text)
     with pytest.raises(InputError, match=message):
         lock_goals(g, task=get_task("paper-review"))
-    assert not (tmp_path / "goals.lock.json").exists()
+    assert not (tmp_path / "goals.yaml.lock.json").exists()
 
 
 def test_cli_lock_with_task_prints_power(tmp_path):
@@ -304,3 +304,22 @@ def test_cli_lock_with_task_prints_power(tmp_path):
     text = " ".join(out.stdout.split())
     assert "accuracy improve (alpha 0.05): n 50, alpha 0.05" in text
     assert "detects a change of" in text and "20% discordance" in text
+
+
+def test_two_goals_files_in_one_folder_keep_their_own_locks(tmp_path):
+    a = write(tmp_path / "goals.yaml", 'accuracy: ">= 0.5"\n')
+    b = write(tmp_path / "strict.yaml", 'accuracy: ">= 0.9"\n')
+    la = lock_goals(a, now=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    lock_goals(b, now=datetime(2025, 2, 1, tzinfo=timezone.utc))
+    assert (tmp_path / "goals.yaml.lock.json").is_file()
+    assert (tmp_path / "strict.yaml.lock.json").is_file()
+    assert read_lock(a) == la and read_lock(b).locked_at.startswith("2025-02-01")
+
+
+def test_a_legacy_folder_lock_is_still_read(tmp_path):
+    g = write(tmp_path / "goals.yaml", 'accuracy: ">= 0.5"\n')
+    lock = lock_goals(g, now=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    (tmp_path / "goals.yaml.lock.json").rename(tmp_path / "goals.lock.json")
+    assert read_lock(g).sha256 == lock.sha256
+    other = write(tmp_path / "other.yaml", 'accuracy: ">= 0.9"\n')
+    assert read_lock(other) is None          # the legacy lock names goals.yaml, not other.yaml

@@ -30,13 +30,13 @@ Example goals.yaml:
   relevance: hold_gap
 """
 
-LOCK_HELP = """Lock goals.yaml before training: writes goals.lock.json beside it (sha256, UTC time,
+LOCK_HELP = """Lock goals.yaml before training: writes goals.yaml.lock.json beside it (sha256, UTC time,
 git commit).
 
 Example:
 
 \b
-  assay goals lock goals.yaml && git add goals.yaml goals.lock.json && git commit -m "goals"
+  assay goals lock goals.yaml && git add goals.yaml goals.yaml.lock.json && git commit -m "goals"
 """
 
 REPORT_HELP = """Write the report of a comparison (a directory from `assay compare --out`) or of one
@@ -65,6 +65,9 @@ def compare_command(
                                       "and plots here."),
     allow_prompt_mismatch: bool = typer.Option(False, "--allow-prompt-mismatch",
                                                help="Compare even when prompts differ (warns)."),
+    allow_data_mismatch: bool = typer.Option(False, "--allow-data-mismatch",
+                                             help="Compare runs made on different data or gold "
+                                             "labels (warns)."),
     resamples: int = typer.Option(10_000, "--resamples", help="Resamples of the paired "
                                   "randomization tests and bootstrap intervals."),
     seed: int = typer.Option(0, "--seed", help="Seed of the resampling."),
@@ -80,7 +83,7 @@ def compare_command(
     with _Status(enabled=not as_json) as status:
         cmp = compare_runs(run_a, run_b, CompareConfig(
             base=base, candidate=candidate, allow_prompt_mismatch=allow_prompt_mismatch,
-            n_resamples=resamples, seed=seed, alpha=float(alpha), min_slice_n=min_slice_n),
+            allow_data_mismatch=allow_data_mismatch, n_resamples=resamples, seed=seed, alpha=float(alpha), min_slice_n=min_slice_n),
             goals=goals, noise=noise, on_metric=status.update)
     files = None
     if out:

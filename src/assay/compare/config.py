@@ -17,6 +17,8 @@ class CompareConfig:
                                 "more than two).")
     allow_prompt_mismatch: bool = opt(False, "Compare even when the prompts differ (every "
                                       "output then carries a warning).")
+    allow_data_mismatch: bool = opt(False, "Compare runs made on different data files or with "
+                                    "different gold labels (every output then warns).")
     n_resamples: int = opt(10_000, "Resamples of the paired randomization tests and the "
                            "bootstrap intervals.")
     seed: int = opt(0, "Seed of the resampling.")

@@ -171,3 +171,49 @@ def coverage_warnings(joined: Joined, base: Side, cand: Side) -> list[str]:
     return out
 
 
+
+
+def check_data(base: Side, cand: Side, allow: bool) -> str | None:
+    """Refuse two runs made on different data files (their gold labels may differ even when
+    the prompts match), unless explicitly allowed."""
+    if not base.data_sha256 or not cand.data_sha256 or base.data_sha256 == cand.data_sha256:
+        return None
+    text = (f"the runs were made on different data: {base.label} on {base.data} (sha256 "
+            f"{base.data_sha256[:12]}), {cand.label} on {cand.data} (sha256 "
+            f"{cand.data_sha256[:12]})")
+    if not allow:
+        raise AssayError(f"{text}. Fix: evaluate both models on the same data file, or pass "
+                         "--allow-data-mismatch (allow_data_mismatch=True) to compare anyway "
+                         "with a warning on every output")
+    return f"DATA DIFFERS: {text}; gold labels may differ between the sides"
+
+
+def check_gold(joined: Joined, keys: Sequence[str], allow: bool) -> str | None:
+    """Refuse paired completions whose reference labels (the task's ``gold_keys``) differ."""
+    if not keys:
+        return None
+    differ = []
+    for rb, rc in zip(joined.base, joined.candidate):
+        sb, sc = rb.get("scores") or {}, rc.get("scores") or {}
+        if any(k in sb and k in sc and sb[k] != sc[k] for k in keys):
+            differ.append(show_key(record_key(rb)))
+    if not differ:
+        return None
+    text = (f"{len(differ)} of {len(joined.base)} paired completions have different gold labels "
+            f"({', '.join(keys)}; e.g. item {differ[0]})")
+    if not allow:
+        raise AssayError(f"{text}: not the same items. Fix: evaluate both models on the same "
+                         "data file, or pass --allow-data-mismatch to compare anyway")
+    return f"GOLD LABELS DIFFER: {text}"
+
+
+def identity_warnings(brun: Run, blabel: str, crun: Run, clabel: str) -> list[str]:
+    def identity(run, label):
+        info = run.manifest.get("models", {}).get(label) or {}
+        return (info.get("identity"), info.get("decoding")) if isinstance(info, dict) else None
+
+    b, c = identity(brun, blabel), identity(crun, clabel)
+    if b is not None and b == c and b[0] is not None:
+        return [f"base '{blabel}' and candidate '{clabel}' are the same model (identical "
+                "identity and decoding): any difference is noise"]
+    return []

@@ -11,8 +11,9 @@ from ..errors import AssayError
 from ..rundir import Run
 from .config import CompareConfig
 from .family import family_names, with_family, with_verdicts
-from .join import (as_run, check_prompts, choose_sides, coverage_warnings, index, join,
-                   make_side, pick, show_key, side_warnings)
+from .join import (as_run, check_data, check_gold, check_prompts, choose_sides,
+                   coverage_warnings, identity_warnings, index, join, make_side, pick, show_key,
+                   side_warnings)
 from .noise import noise_warnings, with_noise
 from .paired import Settings, compare_all, make_paired
 from .result import Comparison
@@ -88,6 +89,8 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
     if bside.label == cside.label:
         cside = replace(cside, label=f"{clabel} ({Path(crun.path).name})")
     task = task_of(brun)
+    data_warning = check_data(bside, cside, cfg.allow_data_mismatch)
+    gold_warning = check_gold(joined, getattr(task, "gold_keys", ()), cfg.allow_data_mismatch)
     defs = {m.name: m for m in metrics_of(task, joined.base)}
     cand_names = {m.name for m in metrics_of(task, joined.candidate)}
     shared = [m for name, m in defs.items() if name in cand_names]
@@ -97,7 +100,8 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
     family, source = family_names(metrics, [g.metric for g in gf.goals] if gf else None)
     metrics = with_family(metrics, family)
     metrics = with_verdicts(metrics, cfg.alpha, cfg.min_slice_n, _margins(gf))
-    warnings = ([mismatch] if mismatch else []) + _task_warnings(brun, crun)
+    warnings = [w for w in (mismatch, data_warning, gold_warning) if w]
+    warnings += _task_warnings(brun, crun) + identity_warnings(brun, blabel, crun, clabel)
     noise_run = None
     if noise is not None:
         nrun = as_run(noise)

@@ -1,6 +1,7 @@
 """The lock: goals fixed before training, checked against the task, with the power they have.
 
-``goals.lock.json`` beside the goals file records the file's sha256, the UTC time, the git
+``GOALS.lock.json`` beside the goals file (``goals.yaml.lock.json``: one lock per goals file, so
+two goals files in one folder keep their own) records the file's sha256, the UTC time, the git
 commit, and, when the task is named, what each goal can detect: the item count, the alpha left
 to it after the confirmatory family (Holm's first step: alpha / family size), and for a pass/fail
 metric the minimum detectable difference of the exact McNemar test at an assumed discordance
@@ -19,7 +20,8 @@ from pathlib import Path
 from ..errors import AssayError, InputError
 from .file import Goal, GoalsFile, read_goals
 
-LOCK_NAME = "goals.lock.json"
+LOCK_SUFFIX = ".lock.json"
+LEGACY_LOCK = "goals.lock.json"  # one lock per folder, as the first landing wrote it
 POWER = 0.8
 
 
@@ -52,12 +54,28 @@ class GoalsLock:
 
 
 def lock_path(goals_path: str | Path) -> Path:
-    return Path(goals_path).with_name(LOCK_NAME)
+    p = Path(goals_path)
+    return p.with_name(p.name + LOCK_SUFFIX)
+
+
+def _existing_lock(goals_path: str | Path) -> Path | None:
+    """The goals file's own lock, else a legacy folder lock written for this same file."""
+    own = lock_path(goals_path)
+    if own.is_file():
+        return own
+    legacy = Path(goals_path).with_name(LEGACY_LOCK)
+    if legacy.is_file():
+        try:
+            if json.loads(legacy.read_text()).get("goals_file") == Path(goals_path).name:
+                return legacy
+        except (json.JSONDecodeError, AttributeError):
+            return legacy  # unreadable: read_lock reports it
+    return None
 
 
 def read_lock(goals_path: str | Path) -> GoalsLock | None:
-    p = lock_path(goals_path)
-    if not p.is_file():
+    p = _existing_lock(goals_path)
+    if p is None:
         return None
     try:
         d = json.loads(p.read_text())
@@ -178,7 +196,8 @@ def lock_status(gf: GoalsFile, lock: GoalsLock | None,
                 candidate_started: str | None) -> tuple[bool, bool, list[str]]:
     """(edited after lock, pre-registered, warnings)."""
     if lock is None:
-        return False, False, [f"goals NOT LOCKED: {gf.path} has no {LOCK_NAME}; nothing shows "
+        return False, False, [f"goals NOT LOCKED: {gf.path} has no {lock_path(gf.path).name}; "
+                              "nothing shows "
                               "they were fixed before training. Fix: `assay goals lock` before "
                               "the next training run"]
     warnings, edited = [], lock.sha256 != gf.sha256

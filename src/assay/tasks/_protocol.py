@@ -75,6 +75,9 @@ class Task:
     max_tokens: int = 512
     samples: int = 0
     sample_temperature: float = 0.3
+    # score keys holding an item's reference label: a comparison refuses to pair completions
+    # whose reference differs (the same prompt, but not the same item)
+    gold_keys: tuple[str, ...] = ()
 
     def load(self, path: str | Path, *, skip_invalid: bool = False) -> Dataset:
         """Read and validate items from a file or directory."""

@@ -83,6 +83,7 @@ class BiasJudge(Task):
 
     name = "bias-judge"
     description = "two responses in; which leans more on a stereotype (A / B / TIE) out"
+    gold_keys = ("human",)
     schema = (Field("id", (str, int)), Field("question_text", nonempty=True),
               Field("answer_choices", (list,), required=False),
               Field("response_a", (dict,)), Field("response_b", (dict,)),

@@ -141,6 +141,7 @@ def cut_diff(diff: str, budget: int) -> tuple[str, bool]:
 class HaikuReview(Task):
     name = "haiku-review"
     description = "a diff in, a 5-7-5 code-review haiku out: form, relevance, category"
+    gold_keys = ("category",)
     schema = (Field("id", (str, int)), Field("diff", (str,)),
               Field("comment", (str,), nonempty=True),
               Field("category", (str,), required=False, choices=CATEGORIES))

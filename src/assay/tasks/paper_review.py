@@ -144,6 +144,7 @@ class PaperReview(Task):
 
     name = "paper-review"
     description = "a paper in; a seven-section review ending in one accept/reject line"
+    gold_keys = ("gold",)
     schema = (Field("id", (str, int)), Field("title", nonempty=True), Field("abstract"),
               Field("body", required=False), Field("decision", choices=(ACCEPT, REJECT)),
               Field("venue", required=False),
