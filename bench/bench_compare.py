@@ -25,25 +25,36 @@ import tempfile
 import time
 from pathlib import Path
 
-from assay.tasks import Metric, Task, greedy, mean_of
+from assay.metrics import custom, mean, rate
+from assay.records import greedy_record
+from assay.tasks import Task
 
 HERE = Path(__file__).resolve().parent
 
 
-def _accuracy(records):
-    rows = greedy(records)
-    return sum(bool(r["scores"]["correct"]) for r in rows) / len(rows) if rows else math.nan
+def _score(key):
+    def value(item):
+        row = greedy_record(item)
+        return None if row is None else row["scores"][key]
+    return value
+
+
+def _constant(name, value):
+    return custom(name, lambda item: (1.0,), 1, lambda s: s[..., 0] * 0 + value,
+                  direction="none", role="descriptive")
+
+
+ACCURACY = rate("accuracy", _score("correct"), role="primary",
+                baseline=_constant("coin flip", 0.5))
+RELEVANCE = mean("relevance", _score("relevance"), role="primary",
+                 baseline=_constant("shuffle floor", 0.13))
 
 
 class BenchTask(Task):
     name = "bench-compare"
 
     def metrics(self, records):
-        return [Metric("accuracy", _accuracy, test="mcnemar", outcome="correct",
-                       baseline=lambda rs: 0.5, baseline_name="coin flip"),
-                Metric("relevance", lambda rs: mean_of(rs, "relevance"), test="permutation",
-                       outcome="relevance", baseline=lambda rs: 0.13,
-                       baseline_name="shuffle floor")]
+        return [ACCURACY, RELEVANCE]
 
 
 def write_run(path: Path, label: str, n: int, p_correct: float, shift: float, seed: int) -> None:

@@ -44,11 +44,12 @@ def test_markdown_table_and_details_line(comparison):
     md = markdown(comparison)
     assert "| Metric | n | Base | Candidate | Difference [CI] | Goal | Verdict |" in md
     assert "| accuracy | 100 | 0.530 | 0.470 | -0.060 [-0.146, +0.028] | >= 0.5: " \
-           "**Inconclusive** | inconclusive (CI [-0.146, +0.028]) |" in md
+           "**Inconclusive** | inconclusive (p Holm" not in md
+    assert "| >= 0.5: **Inconclusive** | inconclusive (p 0.263, CI [-0.146, +0.028]) |" in md
     assert re.search(r"\| similarity \| 100 \| 0\.350 \| 0\.399 \| \+0\.050 .* \| "
                      r"improve \(alpha 0\.05\): \*\*Hit\*\* \| better \(p Holm 0\.0", md)
-    assert "| all_pass | 100 | 0.530 | 0.470 | -0.060 [-0.146, +0.028] |  | inconclusive (CI " \
-           "[-0.146, +0.028], exploratory) |" in md
+    assert "| all_pass | 100 | 0.530 | 0.470 | -0.060 [-0.146, +0.028] |  | inconclusive (p " \
+           "0.263, CI [-0.146, +0.028], exploratory) |" in md
     assert "| accuracy/easy | 50 |" in md and "| truncated_share | 100 |" in md
     assert "Confirmatory family (the goals file's metrics): accuracy, similarity" in md
     line = next(l for l in md.splitlines() if l.startswith("- **accuracy**"))

@@ -100,7 +100,15 @@ def test_baselines_show_the_skewed_set_warning():
     assert base["accuracy"] == ("majority label", pytest.approx(80 / 95))
     assert base["predicted_accept_rate"][1] == pytest.approx(80 / 95)
     accuracy = next(m for m in task.metrics(recs) if m.name == "accuracy")
-    assert accuracy.kind == "rate" and accuracy.role == "primary"
+    assert accuracy.kind == "rate" and accuracy.role == "secondary"
+    roles = {m.name: m.role for m in task.metrics(recs)}
+    assert [n for n, r in roles.items() if r == "primary"] == ["kappa", "structure_compliance"]
+    # always-accept flatters accuracy (0.842) and F1 (0.914) on this set but has kappa 0
+    from sklearn.metrics import cohen_kappa_score
+
+    gold = [r["scores"]["gold"] for r in recs]
+    pred = [r["scores"]["predicted"] for r in recs]
+    assert values(task, recs)["kappa"] == pytest.approx(cohen_kappa_score(gold, pred))
     assert values(task, recs)["accept_rate_gap"] == pytest.approx(86 / 95 - 80 / 95)
 
 

@@ -68,8 +68,12 @@ def compare_command(
     allow_data_mismatch: bool = typer.Option(False, "--allow-data-mismatch",
                                              help="Compare runs made on different data or gold "
                                              "labels (warns)."),
-    resamples: int = typer.Option(10_000, "--resamples", help="Resamples of the paired "
-                                  "randomization tests and bootstrap intervals."),
+    resamples: int = typer.Option(10_000, "--resamples", help="Random swaps of the paired "
+                                  "randomization tests."),
+    bootstrap_resamples: int = typer.Option(2_000, "--bootstrap-resamples", help="Resamples of "
+                                            "the bootstrap intervals."),
+    confidence_level: float = typer.Option(0.95, "--confidence-level", help="Level of every "
+                                           "interval (goals need at least 1 - 2 alpha)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the resampling."),
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level of the verdicts "
                                 "(family-wise for the confirmatory family)."),
@@ -83,7 +87,10 @@ def compare_command(
     with _Status(enabled=not as_json) as status:
         cmp = compare_runs(run_a, run_b, CompareConfig(
             base=base, candidate=candidate, allow_prompt_mismatch=allow_prompt_mismatch,
-            allow_data_mismatch=allow_data_mismatch, n_resamples=resamples, seed=seed, alpha=float(alpha), min_slice_n=min_slice_n),
+            allow_data_mismatch=allow_data_mismatch, n_resamples=resamples,
+            bootstrap_resamples=bootstrap_resamples, seed=seed,
+            confidence_level=float(confidence_level), alpha=float(alpha),
+            min_slice_n=min_slice_n),
             goals=goals, noise=noise, on_metric=status.update)
     files = None
     if out:

@@ -19,8 +19,10 @@ class CompareConfig:
                                       "output then carries a warning).")
     allow_data_mismatch: bool = opt(False, "Compare runs made on different data files or with "
                                     "different gold labels (every output then warns).")
-    n_resamples: int = opt(10_000, "Resamples of the paired randomization tests and the "
-                           "bootstrap intervals.")
+    n_resamples: int = opt(10_000, "Random swaps of the paired randomization tests (exact "
+                           "enumeration when there are at most 16 items or clusters).")
+    bootstrap_resamples: int = opt(2_000, "Resamples of the bootstrap intervals (BCa where "
+                                   "stable).")
     seed: int = opt(0, "Seed of the resampling.")
     confidence_level: float = opt(0.95, "Level of every confidence interval.")
     alpha: float = opt(0.05, "Significance level of the verdicts (family-wise for the "
@@ -33,6 +35,8 @@ class CompareConfig:
 
         checks = [(isinstance(self.n_resamples, int) and self.n_resamples >= 99,
                    "n_resamples", self.n_resamples, "an integer >= 99"),
+                  (isinstance(self.bootstrap_resamples, int) and self.bootstrap_resamples >= 99,
+                   "bootstrap_resamples", self.bootstrap_resamples, "an integer >= 99"),
                   (isinstance(self.confidence_level, float) and
                    0.5 <= self.confidence_level < 1, "confidence_level",
                    self.confidence_level, "a number in [0.5, 1)"),

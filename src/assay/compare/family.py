@@ -54,11 +54,29 @@ def with_family(metrics: Sequence[MetricComparison], family: Sequence[str]
     return out
 
 
+# Intervals from the score method (Wilson, Newcombe) hold at small n; a bootstrap interval is
+# only trusted from this many units, with a non-zero width (a degenerate bootstrap, every
+# resample giving one value, says nothing about the population).
+MIN_BOOTSTRAP_UNITS = 20
+MIN_CLUSTERS = 10
+
+
+def reliable(method: str, n: int, n_groups: int | None, low, high) -> bool:
+    """Whether an interval can decide a goal or an equivalence."""
+    if not (_finite(low) and _finite(high)):
+        return False
+    if method in ("wilson", "newcombe"):
+        return True
+    if "degenerate" in method or high <= low:
+        return False
+    return n >= MIN_BOOTSTRAP_UNITS and (n_groups is None or n_groups >= MIN_CLUSTERS)
+
+
 def tost_equivalent(m: MetricComparison, margin: float, alpha: float) -> bool:
-    """Equivalence within +-margin: the comparison's two-sided interval lies inside it. At a 95%
-    interval this is TOST at alpha 0.025 per side, conservative for alpha 0.05."""
-    return _finite(m.ci_low) and _finite(m.ci_high) and -margin < m.ci_low and \
-        m.ci_high < margin
+    """Equivalence within +-margin: the comparison's two-sided interval lies inside it (and can
+    be trusted). At a 95% interval this is TOST at alpha 0.025 per side, conservative for 0.05."""
+    return reliable(m.ci_method, m.n, m.n_groups, m.ci_low, m.ci_high) and \
+        -margin < m.ci_low and m.ci_high < margin
 
 
 def verdict(m: MetricComparison, alpha: float, min_slice_n: int,
@@ -100,7 +118,9 @@ def verdict_text(m: MetricComparison, digits: int = 3) -> str:
     if m.verdict in (INCONCLUSIVE, EQUIVALENT):
         ci = (f"CI [{m.ci_low:+.{digits}f}, {m.ci_high:+.{digits}f}]"
               if _finite(m.ci_low) and _finite(m.ci_high) else "no CI")
-        return f"{m.verdict} ({ci}{tag})"
+        p = m.pvalue_holm if m.family == CONFIRMATORY else m.pvalue
+        return f"{m.verdict} (p {p_text(p)}, {ci}{tag})" if _finite(p) else \
+            f"{m.verdict} ({ci}{tag})"
     if m.verdict == TOO_FEW:
         return f"no verdict (n {m.n})"
     return m.verdict or "n/a"

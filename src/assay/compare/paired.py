@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..metrics import Metric, cluster_labels, custom, value_interval
+from ..metrics import Metric, cluster_labels, value_interval
 from ..records import greedy_by_id
 from .join import Joined
 from .result import DESCRIPTIVE, Discordant, Distribution, McNemarDetail, MetricComparison
@@ -51,6 +51,11 @@ class Settings:
     n_resamples: int
     seed: int
     confidence_level: float
+    bootstrap_resamples: int = 2_000
+    # metrics whose own value needs a bootstrap interval (threshold goals) and whose one-sided p
+    # is read (the confirmatory candidates): the rest skip that cost
+    value_cis: frozenset = frozenset()
+    one_sided: frozenset = frozenset()
 
 
 def _finite(x) -> bool:
@@ -69,19 +74,20 @@ def gap_value(value: float, baseline: float, direction: str) -> float:
 
 
 def gap_metric(metric: Metric) -> Metric:
-    """The metric's gap over its baseline as a metric of its own (both statistics side by
-    side), so its paired interval comes from the same bootstrap machinery."""
+    """The metric's gap over its baseline as a metric of its own over the two statistics side by
+    side ([metric | baseline] columns), so its paired interval comes from the same bootstrap."""
     base_line = metric.baseline
-    k1, k2 = metric.width + 1, base_line.width + 1
+    k1 = metric.width + 1
 
     def stats(item):
         a, b = metric.vector(item), base_line.vector(item)
         return None if a[0] == 0 and b[0] == 0 else np.concatenate([a, b])
 
     def reduce(s):
-        return gap_value(metric.of_sums(s[..., :k1]), base_line.of_sums(s[..., k1:k1 + k2]),
+        return gap_value(metric.of_sums(s[..., :k1]), base_line.of_sums(s[..., k1:]),
                          metric.direction)
-    return custom(f"{metric.name} gap", stats, k1 + k2, reduce, role="descriptive")
+    return Metric(f"{metric.name} gap", "custom", stats, k1 + base_line.width + 1,
+                  lambda s: reduce(s), role="descriptive", direction="none")
 
 
 def _discordant(ids, a, b, paired: Paired):
@@ -96,23 +102,19 @@ def _discordant(ids, a, b, paired: Paired):
 
 
 def _mcnemar(metric: Metric, B: np.ndarray, C: np.ndarray, paired: Paired, s: Settings):
-    from scipy.stats import binomtest
-
-    from ..stats import mcnemar
+    from ..stats import mcnemar, mcnemar_pvalue
 
     both = (B[:, 0] > 0) & (C[:, 0] > 0)
     a, b = B[both, 1] > 0.5, C[both, 1] > 0.5
     res = mcnemar(a, b, confidence_level=s.confidence_level)
     ids = [i for i, keep in zip(paired.ids, both) if keep]
     lost, gained = _discordant(ids, a, b, paired)
-    side = "greater" if metric.direction == "higher" else "less"
-    one = (binomtest(res.c, res.n_discordant, 0.5, alternative=side).pvalue
-           if res.n_discordant else 1.0)
-    detail = McNemarDetail(res.n, res.b, res.c, res.n_discordant, res.pvalue,
-                           getattr(res, "midp", math.nan), lost, gained)
+    one = mcnemar_pvalue(res.b, res.c, "greater" if metric.direction == "higher" else "less")
+    detail = McNemarDetail(res.n, res.b, res.c, res.n_discordant, res.pvalue, res.midp, lost,
+                           gained)
     return dict(test="mcnemar", n=res.n, pvalue=res.pvalue, pvalue_improve=float(one),
                 ci_low=res.ci_low, ci_high=res.ci_high, ci_method="newcombe",
-                mcnemar=detail, n_groups=None, n_resamples=None)
+                mcnemar=detail, n_resamples=None)
 
 
 def _randomization(metric: Metric, B, C, groups, s: Settings):
@@ -120,22 +122,24 @@ def _randomization(metric: Metric, B, C, groups, s: Settings):
 
     two = paired_randomization(B, C, metric.tested_of_sums, groups=groups,
                                n_resamples=s.n_resamples, seed=s.seed)
-    side = "greater" if metric.direction == "higher" else "less"
-    one = paired_randomization(B, C, metric.tested_of_sums, groups=groups,
-                               n_resamples=s.n_resamples, seed=s.seed, alternative=side)
+    one = math.nan
+    if metric.name in s.one_sided or metric.role == "primary":
+        side = "greater" if metric.direction == "higher" else "less"
+        one = paired_randomization(B, C, metric.tested_of_sums, groups=groups,
+                                   n_resamples=s.n_resamples, seed=s.seed,
+                                   alternative=side).pvalue
     return dict(test="cluster randomization" if groups is not None else "randomization",
-                pvalue=two.pvalue, pvalue_improve=one.pvalue,
-                n_resamples=two.n_resamples, n_groups=two.n_units if groups else None)
+                pvalue=two.pvalue, pvalue_improve=one, n_resamples=two.n_resamples)
 
 
-def _bootstrap(metric: Metric, B, C, groups, s: Settings) -> dict:
+def _bootstrap(of_sums, B, C, groups, s: Settings) -> dict:
+    """The paired bootstrap interval of of_sums(candidate) - of_sums(base)."""
     from ..stats import sums_bootstrap
 
-    res = sums_bootstrap(B, C, metric.of_sums, n_resamples=s.n_resamples,
+    res = sums_bootstrap(B, C, of_sums, n_resamples=s.bootstrap_resamples,
                          confidence_level=s.confidence_level, groups=groups, seed=s.seed)
-    method = getattr(res, "method", "percentile")
-    if getattr(res, "degenerate", False):
-        method += " (degenerate: every resample gave the same difference)"
+    method = res.method + (" (degenerate: every resample gave the same difference)"
+                           if res.degenerate else "")
     return dict(ci_low=res.ci_low, ci_high=res.ci_high, ci_method=method)
 
 
@@ -144,44 +148,63 @@ def _same_items(B: np.ndarray, C: np.ndarray) -> bool:
 
 
 def run_test(metric: Metric, B, C, groups, paired: Paired, s: Settings) -> dict:
-    """The fields of the metric's paired test and difference interval."""
+    """The fields of the metric's paired test and difference interval. For a ``magnitude``
+    metric the difference and its interval are of |value|, the quantity tested."""
     counted = (B[:, 0] > 0) | (C[:, 0] > 0)
     out: dict = dict(test="none", n=int(counted.sum()), pvalue=math.nan,
-                     pvalue_improve=math.nan, mcnemar=None, n_resamples=s.n_resamples,
+                     pvalue_improve=math.nan, mcnemar=None, n_resamples=None,
                      n_groups=(len(set(g for g, c in zip(groups, counted) if c))
                                if groups is not None else None))
     if not counted.any():
         return out | dict(ci_low=math.nan, ci_high=math.nan, ci_method="")
     if metric.tested and metric.kind == "rate" and groups is None and _same_items(B, C):
         return out | _mcnemar(metric, B, C, paired, s)
-    out |= _bootstrap(metric, B, C, groups, s)
+    out |= _bootstrap(metric.tested_of_sums, B, C, groups, s)
     if metric.tested:
         out |= _randomization(metric, B, C, groups, s)
     return out
 
 
-def _value_cis(metric: Metric, paired: Paired, groups, s: Settings) -> dict:
-    kw = dict(confidence_level=s.confidence_level, seed=s.seed, groups=groups)
-    vb = value_interval(metric, paired.base_items, **kw)
-    vc = value_interval(metric, paired.cand_items, **kw)
+def _value_cis(metric: Metric, B, C, groups, s: Settings) -> dict:
+    if not (metric.kind == "rate" and groups is None) and metric.name not in s.value_cis:
+        return {}  # a bootstrap of each value costs; only threshold goals read it
+    kw = dict(confidence_level=s.confidence_level, seed=s.seed, groups=groups,
+              n_resamples=s.bootstrap_resamples)
+    vb, vc = value_interval(metric, B, **kw), value_interval(metric, C, **kw)
     return dict(base_ci_low=vb["ci_low"], base_ci_high=vb["ci_high"],
-                candidate_ci_low=vc["ci_low"], candidate_ci_high=vc["ci_high"])
+                candidate_ci_low=vc["ci_low"], candidate_ci_high=vc["ci_high"],
+                value_ci_method=vc["method"] or "")
 
 
-def _baseline_fields(metric: Metric, base_v: float, cand_v: float, paired: Paired, groups,
-                     s: Settings) -> dict:
+def _gap_ci(metric: Metric, B, C, bB, bC, test: dict, groups, s: Settings) -> dict:
+    """The interval of candidate_gap - base_gap. When the baseline is a property of the items
+    (the same statistics on both sides: a majority label, a constant) and the metric is higher
+    or lower, the change of the gap is the paired difference (negated for lower), so it takes
+    the difference's own interval (Newcombe for a McNemar rate); otherwise a paired bootstrap of
+    the gap."""
+    if np.array_equal(bB, bC) and metric.direction in ("higher", "lower"):
+        lo, hi = test["ci_low"], test["ci_high"]
+        lo, hi = (lo, hi) if metric.direction == "higher" else (-hi, -lo)
+        return dict(gap_ci_low=lo, gap_ci_high=hi, gap_ci_method=test["ci_method"])
+    g = gap_metric(metric)
+    ci = _bootstrap(g.of_sums, np.concatenate([B, bB], axis=1), np.concatenate([C, bC], axis=1),
+                    groups, s)
+    return dict(gap_ci_low=ci["ci_low"], gap_ci_high=ci["ci_high"], gap_ci_method=ci["ci_method"])
+
+
+def _baseline_fields(metric: Metric, base_v: float, cand_v: float, B, C, test: dict,
+                     paired: Paired, groups, s: Settings) -> dict:
     if metric.baseline is None:
         return {}
     bl = metric.baseline
-    bb, cb = bl.value_of_items(paired.base_items), bl.value_of_items(paired.cand_items)
+    bB, bC = bl.matrix(paired.base_items), bl.matrix(paired.cand_items)
+    bb, cb = float(bl.of_sums(bB.sum(axis=0))), float(bl.of_sums(bC.sum(axis=0)))
     out = dict(baseline_name=bl.name, base_baseline=bb, candidate_baseline=cb)
     if not (_finite(bb) and _finite(cb) and _finite(base_v) and _finite(cand_v)):
         return out
     out |= dict(base_gap=gap_value(base_v, bb, metric.direction),
                 candidate_gap=gap_value(cand_v, cb, metric.direction))
-    g = gap_metric(metric)
-    ci = _bootstrap(g, g.matrix(paired.base_items), g.matrix(paired.cand_items), groups, s)
-    return out | dict(gap_ci_low=ci["ci_low"], gap_ci_high=ci["ci_high"])
+    return out | _gap_ci(metric, B, C, bB, bC, test, groups, s)
 
 
 def _distribution(metric: Metric, B, C) -> Distribution | None:
@@ -198,18 +221,18 @@ def compare_metric(metric: Metric, paired: Paired, s: Settings) -> MetricCompari
     base_v = float(metric.of_sums(B.sum(axis=0))) if len(B) else math.nan
     cand_v = float(metric.of_sums(C.sum(axis=0))) if len(C) else math.nan
     test = run_test(metric, B, C, groups, paired, s)
-    if test["test"] != "mcnemar":  # McNemar's difference is over the items both count
-        test["difference"] = cand_v - base_v
+    if metric.direction == "magnitude":
+        test["difference"] = abs(cand_v) - abs(base_v)
     else:
-        test["difference"] = (test["mcnemar"].c - test["mcnemar"].b) / max(test["n"], 1)
+        test["difference"] = cand_v - base_v
     return MetricComparison(
         name=metric.name, kind=metric.kind, direction=metric.direction, role=metric.role,
         family=DESCRIPTIVE if not metric.tested else "", verdict="", base=base_v,
         candidate=cand_v, description=metric.description,
         slice=f"{metric.slice[0]}={metric.slice[1]}" if metric.slice else None,
         distribution=_distribution(metric, B, C),
-        **test, **_value_cis(metric, paired, groups, s),
-        **_baseline_fields(metric, base_v, cand_v, paired, groups, s))
+        **test, **_value_cis(metric, B, C, groups, s),
+        **_baseline_fields(metric, base_v, cand_v, B, C, test, paired, groups, s))
 
 
 def compare_all(metrics: Sequence[Metric], paired: Paired, s: Settings,

@@ -69,8 +69,8 @@ class MetricComparison:
     metrics when no goals are given), ``exploratory`` (unadjusted p, labelled so), or
     ``descriptive`` (value and CI only). verdict: better | worse | inconclusive | equivalent |
     descriptive | too few items | undefined. pvalue: two-sided, from the metric's paired test;
-    pvalue_improve: one-sided toward the better side. difference = candidate - base value, with
-    its paired CI; candidate_ci_*: the CI of the candidate's own value (what a threshold goal is
+    pvalue_improve: one-sided toward the better side. difference = candidate - base value (for
+    a ``magnitude`` metric |candidate| - |base|, the quantity tested), with its paired CI; candidate_ci_*: the CI of the candidate's own value (what a threshold goal is
     judged on); gap_ci_*: the CI of candidate_gap - base_gap (what hold_gap is judged on).
     """
 
@@ -97,6 +97,7 @@ class MetricComparison:
     base_ci_high: float = math.nan
     candidate_ci_low: float = math.nan
     candidate_ci_high: float = math.nan
+    value_ci_method: str = ""
     baseline_name: str | None = None
     base_baseline: float | None = None
     candidate_baseline: float | None = None
@@ -104,6 +105,7 @@ class MetricComparison:
     candidate_gap: float | None = None
     gap_ci_low: float | None = None
     gap_ci_high: float | None = None
+    gap_ci_method: str = ""
     n_groups: int | None = None
     n_resamples: int | None = None
     mcnemar: McNemarDetail | None = None
@@ -122,10 +124,8 @@ class MetricComparison:
             return False
         if self.direction == "higher":
             return d > 0
-        if self.direction == "lower":
+        if self.direction in ("lower", "magnitude"):  # magnitude: d is |candidate| - |base|
             return d < 0
-        if self.direction == "magnitude":
-            return abs(self.candidate) < abs(self.base)
         return False
 
     @property
@@ -171,6 +171,7 @@ class Comparison:
     alpha: float = 0.05
     min_slice_n: int = 20
     n_resamples: int = 10_000
+    bootstrap_resamples: int = 2_000
     seed: int = 0
     confidence_level: float = 0.95
     created_at: str = ""

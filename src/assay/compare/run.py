@@ -95,8 +95,12 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
     cand_names = {m.name for m in metrics_of(task, joined.candidate)}
     shared = [m for name, m in defs.items() if name in cand_names]
     paired = make_paired(joined)
-    metrics = compare_all(shared, paired, Settings(cfg.n_resamples, cfg.seed,
-                                                   cfg.confidence_level), on_metric)
+    goals_of = gf.goals if gf is not None else ()
+    settings = Settings(cfg.n_resamples, cfg.seed, cfg.confidence_level, cfg.bootstrap_resamples,
+                        value_cis=frozenset(g.metric for g in goals_of
+                                            if g.kind in ("at_least", "at_most")),
+                        one_sided=frozenset(g.metric for g in goals_of))
+    metrics = compare_all(shared, paired, settings, on_metric)
     family, source = family_names(metrics, [g.metric for g in gf.goals] if gf else None)
     metrics = with_family(metrics, family)
     metrics = with_verdicts(metrics, cfg.alpha, cfg.min_slice_n, _margins(gf))
@@ -122,7 +126,8 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
         details={"base": _details(task, joined.base),
                  "candidate": _details(task, joined.candidate)},
         family=family, family_source=source, alpha=cfg.alpha, min_slice_n=cfg.min_slice_n,
-        n_resamples=cfg.n_resamples, seed=cfg.seed, confidence_level=cfg.confidence_level,
+        n_resamples=cfg.n_resamples, bootstrap_resamples=cfg.bootstrap_resamples, seed=cfg.seed,
+        confidence_level=cfg.confidence_level,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     if gf is not None:
         from ..goals import check_goals
@@ -142,4 +147,8 @@ def _read_goals(goals):
 def _margins(gf) -> dict[str, float]:
     if gf is None:
         return {}
-    return {g.metric: g.margin for g in gf.goals if g.kind == "equivalent"}
+    out: dict[str, float] = {}
+    for g in gf.goals:  # the strictest margin locked for a metric
+        if g.kind == "equivalent":
+            out[g.metric] = min(g.margin, out.get(g.metric, g.margin))
+    return out

@@ -86,7 +86,7 @@ def _from_text(path: str, metric: str, text: str, alpha: float, margin: float | 
     m = _THRESHOLD.match(text)
     if m:
         kind = "at_least" if m.group(1) == ">=" else "at_most"
-        return Goal(metric, kind, threshold=float(m.group(2)))
+        return Goal(metric, kind, threshold=float(m.group(2)), alpha=alpha)
     word = text.strip().lower().replace("-", "_").replace(" ", "_")
     if word == "improve":
         return Goal(metric, "improve", alpha=alpha)

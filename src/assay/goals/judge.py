@@ -11,7 +11,12 @@
   test at 0.025, inside the goal's alpha.
 - ``equivalent`` (TOST): Hit when the interval of the difference lies inside +-margin; Miss
   when it lies entirely outside.
-A goal on a metric the comparison could not compute is "Not evaluable" (``hit`` None).
+A bound is only trusted when it can be: a Wilson or Newcombe interval always, a bootstrap
+interval from 20 items (10 clusters) and with a non-zero width; otherwise the goal is
+Inconclusive, saying why. Each bound goal is a one-sided test at its own alpha, so the
+comparison's intervals must be at least 1 - 2 alpha (95% for the default 0.05: one-sided 2.5%);
+Holm's family-wise control covers the ``improve`` claims. A goal on a metric the comparison
+could not compute is "Not evaluable" (``hit`` None).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..compare.family import reliable
 from ..errors import InputError
 from .file import Goal, GoalsFile, read_goals
 from .lock import lock_status, read_lock
@@ -82,11 +88,36 @@ def _bounds(goal: Goal, lo, hi, what: str) -> GoalVerdict:
                        f"{what} CI [{lo:.4g}, {hi:.4g}] vs {x:g}", lo, hi)
 
 
+def _untrusted(goal: Goal, m, what: str, method: str, lo, hi, value) -> GoalVerdict | None:
+    """Inconclusive (with the reason) when the interval cannot decide a goal, else None."""
+    if reliable(method, m.n, m.n_groups, lo, hi):
+        return None
+    why = ("a degenerate bootstrap interval" if "degenerate" in method or
+           (_finite(lo) and _finite(hi) and hi <= lo) else
+           f"a bootstrap interval on only {m.n} items" + (f" in {m.n_groups} clusters"
+                                                           if m.n_groups else ""))
+    return GoalVerdict(m.name, goal.text, None, INCONCLUSIVE, value,
+                       f"{what} has {why}: too little to decide", lo, hi)
+
+
+def _level_too_low(goal: Goal, m, level: float) -> GoalVerdict | None:
+    need = 1 - 2 * goal.alpha
+    if level + 1e-12 >= need:
+        return None
+    return GoalVerdict(m.name, goal.text, None, NOT_EVALUABLE, None,
+                       f"the comparison's intervals are {level:.0%}; this goal (alpha "
+                       f"{goal.alpha:g}) needs at least {need:.0%}. Fix: compare with "
+                       f"--confidence-level {need:g}")
+
+
 def _threshold(goal: Goal, m) -> GoalVerdict:
     lo, hi = m.candidate_ci_low, m.candidate_ci_high
     if not (_finite(lo) and _finite(hi)):
         return GoalVerdict(m.name, goal.text, None, NOT_EVALUABLE, None,
                            "the candidate's value has no interval")
+    bad = _untrusted(goal, m, "the candidate's value", m.value_ci_method, lo, hi, m.candidate)
+    if bad is not None:
+        return bad
     v = _bounds(goal, lo, hi, f"{m.candidate:.4g},")
     return GoalVerdict(v.metric, v.goal, v.hit, v.outcome, m.candidate, v.reason, lo, hi)
 
@@ -112,7 +143,7 @@ def _worse_side(m) -> bool:
         return False
     if m.direction == "higher":
         return m.ci_high < 0
-    if m.direction == "lower":
+    if m.direction in ("lower", "magnitude"):  # magnitude: the interval is of |value|
         return m.ci_low > 0
     return False
 
@@ -122,9 +153,12 @@ def _hold_gap(goal: Goal, m) -> GoalVerdict:
     if m.candidate_gap is None or m.base_gap is None or not (_finite(lo) and _finite(hi)):
         return GoalVerdict(m.name, goal.text, None, NOT_EVALUABLE, None,
                            "no gap over a baseline could be computed")
+    change = m.candidate_gap - m.base_gap
+    bad = _untrusted(goal, m, "the change of the gap", m.gap_ci_method, lo, hi, change)
+    if bad is not None:
+        return bad
     margin = goal.margin
     hit = True if lo > -margin else False if hi < -margin else None
-    change = m.candidate_gap - m.base_gap
     return GoalVerdict(m.name, goal.text, hit, {True: HIT, False: MISS, None: INCONCLUSIVE}[hit],
                        change, f"gap over {m.baseline_name or 'baseline'} {m.base_gap:+.4g} -> "
                        f"{m.candidate_gap:+.4g}, change {change:+.4g} [CI {lo:+.4g}, {hi:+.4g}] "
@@ -136,6 +170,9 @@ def _equivalent(goal: Goal, m) -> GoalVerdict:
     if not (_finite(lo) and _finite(hi)):
         return GoalVerdict(m.name, goal.text, None, NOT_EVALUABLE, m.difference,
                            "the difference has no interval")
+    bad = _untrusted(goal, m, "the difference", m.ci_method, lo, hi, m.difference)
+    if bad is not None:
+        return bad
     hit = True if -margin < lo and hi < margin else False if lo >= margin or hi <= -margin \
         else None
     return GoalVerdict(m.name, goal.text, hit, {True: HIT, False: MISS, None: INCONCLUSIVE}[hit],
@@ -164,7 +201,10 @@ def judge(goals: tuple[Goal, ...], comparison) -> tuple[GoalVerdict, ...]:
     out = []
     for g in goals:
         m = comparison.metric(g.metric)
-        if g.kind == "improve":
+        low_level = _level_too_low(g, m, comparison.confidence_level)
+        if low_level is not None and g.kind != "improve":
+            out.append(low_level)
+        elif g.kind == "improve":
             out.append(_improve(g, m, p_of.get(g.metric, math.nan)))
         elif g.kind == "hold_gap":
             out.append(_hold_gap(g, m))

@@ -90,10 +90,15 @@ class Metric:
         return out
 
     def matrix(self, items: Sequence[Item]) -> np.ndarray:
-        """(n items, 1 + width) statistics, one row per item."""
-        if not items:
-            return np.zeros((0, self.width + 1))
-        return np.stack([self.vector(item) for item in items])
+        """(n items, 1 + width) statistics, one row per item (zeros where it does not count)."""
+        out = np.zeros((len(items), self.width + 1))
+        stats = self.item_stats
+        for i, item in enumerate(items):
+            got = stats(item)
+            if got is not None:
+                out[i, 0] = 1.0
+                out[i, 1:] = got
+        return out
 
     def of_sums(self, sums: np.ndarray) -> np.ndarray:
         """The metric from summed statistics, vectorized over leading axes; nan with no items."""

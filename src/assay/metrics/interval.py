@@ -29,11 +29,12 @@ def cluster_labels(metric: Metric, items: Sequence[Item], ids: Sequence[str]) ->
     return out if len(set(out)) < len(out) else None
 
 
-def value_interval(metric: Metric, items: Sequence[Item], *, confidence_level: float = 0.95,
+def value_interval(metric: Metric, items, *, confidence_level: float = 0.95,
                    n_resamples: int = 2_000, seed: int = 0,
                    groups: Sequence[str] | None = None) -> dict:
-    """{"n", "value", "ci_low", "ci_high", "method"} of the metric on these items."""
-    stats = metric.matrix(items)
+    """{"n", "value", "ci_low", "ci_high", "method"} of the metric on these items (a list of
+    item record lists, or the metric's statistics matrix of them)."""
+    stats = items if isinstance(items, np.ndarray) else metric.matrix(items)
     sums = stats.sum(axis=0)
     n = int(sums[0]) if len(stats) else 0
     value = float(metric.of_sums(sums)) if len(stats) else math.nan
@@ -45,11 +46,14 @@ def value_interval(metric: Metric, items: Sequence[Item], *, confidence_level: f
         w = wilson_interval(int(round(sums[1])), n, confidence_level=confidence_level)
         return {"n": n, "value": value, "ci_low": w.low, "ci_high": w.high, "method": "wilson"}
     low, high = _bootstrap(metric, stats, groups, confidence_level, n_resamples, seed)
-    return {"n": n, "value": value, "ci_low": low, "ci_high": high, "method": "bootstrap"}
+    return {"n": n, "value": value, "ci_low": low, "ci_high": high,
+            "method": "cluster bootstrap" if groups is not None else "bootstrap"}
 
 
 def _bootstrap(metric: Metric, stats: np.ndarray, groups, level: float, n_resamples: int,
                seed: int) -> tuple[float, float]:
+    """Percentile interval of the metric over resamples of units (items, or whole clusters);
+    each chunk of resamples is one product of draw counts and unit statistics."""
     if groups is not None:
         _, inverse = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
         units = np.zeros((inverse.max() + 1, stats.shape[1]))
@@ -58,10 +62,12 @@ def _bootstrap(metric: Metric, stats: np.ndarray, groups, level: float, n_resamp
         units = stats
     rng = np.random.default_rng(seed)
     k = len(units)
+    rows = max(1, (1 << 21) // k)
     values = []
-    for start in range(0, n_resamples, 500):
-        r = min(500, n_resamples - start)
-        counts = rng.multinomial(k, np.full(k, 1.0 / k), size=r).astype(np.float64)
+    for start in range(0, n_resamples, rows):
+        r = min(rows, n_resamples - start)
+        draws = rng.integers(0, k, size=(r, k)) + (np.arange(r) * k)[:, None]
+        counts = np.bincount(draws.ravel(), minlength=r * k).reshape(r, k)
         values.append(metric.of_sums(counts @ units))
     v = np.concatenate(values)
     v = v[np.isfinite(v)]

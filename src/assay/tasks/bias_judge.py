@@ -256,9 +256,12 @@ MAJORITY = custom("majority label", _majority_stats, len(VERDICTS),
 KAPPA = confusion("kappa", VERDICTS, _human_pair, "kappa", role="primary", cluster="question",
                   description="Cohen's kappa vs the human verdict, A/B/TIE, parse failures "
                   "dropped")
-AGREEMENT = rate("agreement", _agree, baseline=MAJORITY, cluster="question",
+# agreement is primary beside kappa: kappa drops the judge's parse failures (as the published
+# evaluation does), so a judge could raise it by failing on hard pairs; agreement counts a
+# failure as a disagreement
+AGREEMENT = rate("agreement", _agree, role="primary", baseline=MAJORITY, cluster="question",
                  description="verdict equals the human's (a parse failure counts as no)")
-POSITION_BIAS = rate("position_bias", _flipped, direction="lower", role="primary",
+POSITION_BIAS = rate("position_bias", _flipped, direction="lower",
                      cluster="question", description="verdict not mirrored when the responses "
                      "swap places (pairs parsed in both orders)")
 SELF_CONSISTENCY = rate("self_consistency", _consistency, cluster="question",

@@ -301,9 +301,14 @@ def _outcome(key: str):
     return lambda item: None if _scores(item) is None else bool(_scores(item)[key])
 
 
-ACCURACY = rate("accuracy", _outcome("correct"), role="primary", baseline=MAJORITY,
+# The headline (primary) metrics are chance-corrected or not fooled by a skewed set: on a set
+# that is 84% accept, always-accept reaches accuracy 0.842 and F1 0.914 but kappa 0.
+KAPPA = confusion("kappa", LABELS, _pair, "kappa", role="primary", cluster="paper",
+                  description="Cohen's kappa of the decision against the venue's (0 for "
+                  "always-accept; a parse failure counts as the wrong label)")
+ACCURACY = rate("accuracy", _outcome("correct"), baseline=MAJORITY,
                 cluster="paper", description="share of papers whose decision matches the venue's")
-F1 = confusion("f1", LABELS, _pair, "f1", role="primary", baseline=_always_accept("f1"),
+F1 = confusion("f1", LABELS, _pair, "f1", baseline=_always_accept("f1"),
                cluster="paper", description="F1 with accept as positive")
 PRECISION = confusion("precision", LABELS, _pair, "precision",
                       baseline=_always_accept("precision"), cluster="paper")
@@ -317,18 +322,19 @@ PREDICTED_ACCEPT_RATE = rate(
 ACCEPT_RATE_GAP = custom("accept_rate_gap", _gap_stats, 3, _gap, direction="lower",
                          cluster="paper", description="|predicted - true accept rate|; stands "
                          "in for calibration when the backend gives no logprobs")
-STRUCTURE = rate("structure_compliance", _outcome("structure_ok"), cluster="paper",
+STRUCTURE = rate("structure_compliance", _outcome("structure_ok"), role="primary",
+                 cluster="paper",
                  description="all seven sections and exactly one recommendation line")
 ECE = custom("ece", _calibration_stats, 3 * N_BINS, _ece, direction="lower", cluster="paper",
              description="expected calibration error of P(ACCEPTANCE)")
 
 
 def _metrics(records: Sequence[Record]) -> list[Metric]:
-    out = [ACCURACY, F1, PRECISION, RECALL, PREDICTED_ACCEPT_RATE, TRUE_ACCEPT_RATE,
-           ACCEPT_RATE_GAP, STRUCTURE]
+    out = [KAPPA, STRUCTURE, ACCURACY, F1, PRECISION, RECALL, PREDICTED_ACCEPT_RATE,
+           TRUE_ACCEPT_RATE, ACCEPT_RATE_GAP]
     if any(score(r, "p_accept") is not None for r in greedy(records)):
         out.append(ECE)
-    return out + sliced([ACCURACY, F1], "venue", slice_values(records, "venue"))
+    return out + sliced([KAPPA, ACCURACY, F1], "venue", slice_values(records, "venue"))
 
 
 def _sums(metric: Metric, records: Sequence[Record]) -> np.ndarray:
