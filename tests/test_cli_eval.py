@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from assay.testing import FakeOpenAIServer
+from assay.testing import FakeOpenAIServer, assay_script, script_env
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ASSAY = str(Path(sys.executable).parent / "assay")
+ASSAY = assay_script()
 
 
 def env(**extra):
-    return dict(os.environ, PYTHONPATH=str(FIXTURES), **extra)
+    return script_env(FIXTURES, **extra)
 
 
 def write_items(path: Path, n: int) -> Path:

@@ -29,9 +29,27 @@ def build_app(modules=None) -> typer.Typer:
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )
+    # The callback keeps the app a group: a typer app with a single command collapses into that
+    # command, and only the invoked verb's module is registered (start-up time), so without it
+    # `assay demo` would read "demo" as an extra argument of the demo command itself.
+    cli.callback()(_root)
     for name in modules or dict.fromkeys(VERBS.values()):
         importlib.import_module(f"assay.commands.{name}").register(cli)
     return cli
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"assay {__version__}")
+        raise typer.Exit()
+
+
+def _root(version: bool = typer.Option(False, "--version", is_eager=True,
+                                       callback=_show_version,
+                                       help="Print the version and exit.")) -> None:
+    """Distill, train and honestly evaluate small reviewer and judge models."""
 
 
 def _modules_for(argv: list[str]) -> list[str] | None:
@@ -50,7 +68,7 @@ def __getattr__(name: str):
 def main() -> None:
     """Entry point: user errors print one clear line and exit 2; no traceback."""
     try:
-        rc = build_app(_modules_for(sys.argv))(standalone_mode=False)
+        rc = build_app(_modules_for(sys.argv))(prog_name="assay", standalone_mode=False)
     except AssayError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

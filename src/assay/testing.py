@@ -15,10 +15,29 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+def assay_script() -> str:
+    """The installed `assay` console script of this interpreter, run as a user would."""
+    return str(Path(sys.executable).parent / "assay")
+
+
+def script_env(*paths: str | Path, **extra: str) -> dict[str, str]:
+    """The environment for running the console script on *this* source tree.
+
+    An editable install points the script at the checkout it was installed from; PYTHONPATH
+    (read before site-packages) makes it import the package under test instead, plus ``paths``
+    (e.g. a fixtures directory with task modules).
+    """
+    src = Path(__file__).resolve().parents[1]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(map(str, (src, *paths))), **extra)
+
 
 Responder = Callable[[dict], "str | dict"]
 Fault = Callable[[int, dict], "dict | None"]
