@@ -91,14 +91,14 @@ def _train(model: Path, data: Path, out: Path, progress: bool):
     return train(recipe, progress=progress)
 
 
-def _evaluate(model: Path, adapter: Path, test: Path, out: Path, progress: bool):
+def _evaluate(model: Path, adapter: Path, test: Path, out: Path, observer):
     from .run import EvalConfig, evaluate
 
     cfg = EvalConfig(task=TASK, data=str(test), out=str(out / "run"),
                      models=[f"base=hf:{model}", f"ft=hf:{model}+{adapter}"],
                      store=str(out / "store.sqlite"), max_tokens=DEMO_MAX_TOKENS,
-                     task_options=dict(TASK_OPTIONS), batch_size=16, progress=progress)
-    return evaluate(cfg)
+                     task_options=dict(TASK_OPTIONS), batch_size=16)
+    return evaluate(cfg, observer)
 
 
 def _headline(comparison) -> dict[str, Any]:
@@ -132,8 +132,12 @@ def _quiet_libraries() -> None:
     datasets.logging.set_verbosity_error()
 
 
-def run_demo(out: str | Path = "runs/demo", *, progress: bool = True) -> DemoResult:
-    """Build, train, evaluate, compare; returns where everything is and the headline numbers."""
+def run_demo(out: str | Path = "runs/demo", *, progress: bool = True,
+             observer=None) -> DemoResult:
+    """Build, train, evaluate, compare; returns where everything is and the headline numbers.
+
+    progress: the trainer's own bar; observer: an `assay.run.RunObserver` for the evaluation.
+    """
     from .compare import compare_runs
     from .models.tiny import build_tiny_model
     from .report import write_report
@@ -147,7 +151,7 @@ def run_demo(out: str | Path = "runs/demo", *, progress: bool = True) -> DemoRes
     data = write_train_file(ex / "train.jsonl", out_dir / "data" / "train.jsonl")
     trained = _train(model, data, out_dir / "adapter", progress)
     times["train"], t = time.perf_counter() - t, time.perf_counter()
-    run = _evaluate(model, trained.out_dir, ex / "test.jsonl", out_dir, progress)
+    run = _evaluate(model, trained.out_dir, ex / "test.jsonl", out_dir, observer)
     times["evaluate"], t = time.perf_counter() - t, time.perf_counter()
     comparison = compare_runs(run.out_dir, base="base", candidate="ft", n_resamples=2000)
     files = write_report(comparison, out_dir / "report", plots=False)

@@ -77,14 +77,17 @@ def eval_command(
         "dtype=bfloat16 or device=cuda:1 (hf), max_model_len=8192 (vllm)."),
     limit: Optional[int] = typer.Option(None, help="Only the first N items."),
     batch_size: int = typer.Option(8, help="Batch size of local (hf) generation."),
-    timeout_s: float = typer.Option(300.0, help="Per-request timeout (openai)."),
+    timeout_s: float = typer.Option(120.0, help="Per-request timeout in seconds (openai)."),
     max_retries: int = typer.Option(5, help="Retries per request (openai)."),
     extra_body: Optional[str] = typer.Option(None, help="JSON merged into each request, e.g. "
                                              "'{\"chat_template_kwargs\": "
                                              "{\"enable_thinking\": false}}' for vLLM."),
+    progress_every: float = typer.Option(10.0, help="Off a terminal, print a progress line "
+                                         "every this many seconds."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     from ..run import EvalConfig, evaluate
+    from ._progress import progress_for
 
     try:
         body = json.loads(extra_body) if extra_body else None
@@ -98,9 +101,8 @@ def eval_command(
                      task_options=parse_options(task_option), task_module=task_module,
                      limit=limit, batch_size=batch_size, timeout_s=timeout_s,
                      max_retries=max_retries, extra_body=body,
-                     backend_options=parse_options(backend_option, "--backend-option"),
-                     progress=not as_json)
-    show(evaluate(cfg), as_json)
+                     backend_options=parse_options(backend_option, "--backend-option"))
+    show(evaluate(cfg, progress_for(not as_json, progress_every)), as_json)
 
 
 def score_command(
