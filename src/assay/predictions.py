@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .dataset import file_sha256, read_records
+from .rundir import check_out_dir
 from .errors import AssayError, InputError
 from .models import Completion, Decoding, Request
 from .run import (RunResult, _now, build_task, compute_metrics, load_dataset, manifest_common,
@@ -44,7 +45,7 @@ def _label_and_path(text: str) -> tuple[str, str]:
 def read_predictions(path: str, task, items_by_id: dict[str, dict], skip_invalid: bool) -> tuple[list[tuple[Request, Completion]], list[str]]:
     """Validate a predictions file against the items; returns (request, completion) pairs."""
     pairs, skipped, seen, hashes = [], [], {}, {}
-    for line, rec in read_records(path):
+    for line, rec in read_records(path, "--predictions"):
         try:
             pairs.append(_one_prediction(path, line, rec, task, items_by_id, seen, hashes))
         except InputError as exc:
@@ -98,6 +99,7 @@ def _one_prediction(path, line, rec, task, items_by_id, seen,
 
 def score_predictions(cfg: ScoreConfig) -> RunResult:
     """Score one or more prediction files (LABEL=FILE each) and write a run directory."""
+    check_out_dir(cfg.out)
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     ds = load_dataset(task, cfg.data, cfg.skip_invalid, None)
     items_by_id = {str(i["id"]): i for i in ds.items}

@@ -26,7 +26,7 @@ from .dataset import Dataset
 from .errors import AssayError
 from .models.openai import DEFAULT_TIMEOUT_S
 from .models import Completion, Decoding, ModelSpec, Request, make_backend, parse_labeled
-from .rundir import ITEMS, MANIFEST, METRICS
+from .rundir import ITEMS, MANIFEST, METRICS, check_out_dir
 from .store import DEFAULT_STORE, Store, canonical_hash, model_key
 from .tasks import ORIGINAL, Output, Task, Unparsed, get_task, load_task_module
 
@@ -109,7 +109,7 @@ def sample_seed(item_id: str, sample: int) -> int:
 
 
 def decoding_for(prompt: Prompt, cfg: EvalConfig, task: Task) -> Decoding:
-    max_tokens = cfg.max_tokens or task.max_tokens
+    max_tokens = cfg.max_tokens if cfg.max_tokens is not None else task.max_tokens
     common = dict(max_tokens=max_tokens, logprobs=cfg.logprobs, top_logprobs=cfg.top_logprobs,
                   enable_thinking=cfg.enable_thinking)
     if prompt.sample is None:
@@ -157,8 +157,6 @@ class _ErrorBudget:
     """--max-errors, enforced as errors occur: the one that exceeds it stops the run."""
 
     def __init__(self, max_errors: int):
-        if max_errors < 0:
-            raise AssayError(f"--max-errors must be at least 0 (got {max_errors})")
         self.max_errors = max_errors
         self.n = 0
         self.first: tuple[str, str] | None = None
@@ -424,6 +422,26 @@ def load_dataset(task: Task, data: str, skip_invalid: bool, limit: int | None) -
     return ds
 
 
+# (setting, smallest allowed value); None means "the task's default" and is always allowed
+_MINIMA = (("max_tokens", 1), ("samples", 0), ("concurrency", 1), ("max_errors", 0),
+           ("top_logprobs", 0), ("limit", 1), ("batch_size", 1), ("max_retries", 0))
+
+
+def check_config(cfg: EvalConfig) -> None:
+    """Settings out of range, named with the flag that sets them (before any work is done)."""
+    for name, low in _MINIMA:
+        value = getattr(cfg, name)
+        if value is not None and value < low:
+            flag = "--" + name.replace("_", "-")
+            default = " (leave it out for the task's default)" if name in (
+                "max_tokens", "samples") else ""
+            raise AssayError(f"{flag} must be at least {low} (got {value}). Fix: give {flag} "
+                             f"{low} or more{default}")
+    if cfg.timeout_s <= 0:
+        raise AssayError(f"--timeout-s must be positive (got {cfg.timeout_s:g}). Fix: give "
+                         "the seconds one request may take, e.g. --timeout-s 120")
+
+
 def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     """Run an eval end to end and write the run directory.
 
@@ -433,6 +451,8 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     cause; what finished is in the store, and the run directory is not written.
     """
     observer = observer or RunObserver()
+    check_config(cfg)
+    check_out_dir(cfg.out)
     budget = _ErrorBudget(cfg.max_errors)
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     specs = _parse_models(cfg.models)

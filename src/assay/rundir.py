@@ -24,6 +24,20 @@ ITEMS = "items.jsonl"
 METRICS = "metrics.json"
 
 
+def check_out_dir(out: str | Path, flag: str = "--out") -> Path:
+    """A run directory can be written at ``out``: checked before any work is done."""
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise AssayError(f"{flag} '{out}' is a file; a run directory (manifest.json, "
+                         f"items.jsonl, metrics.json) is written there. Fix: give {flag} a "
+                         "directory path (new or existing)")
+    parent = next((q for q in (p, *p.parents) if q.exists()), Path("."))
+    if not parent.is_dir():
+        raise AssayError(f"{flag} '{out}' is under '{parent}', which is a file. Fix: give "
+                         f"{flag} a directory path")
+    return p
+
+
 @dataclass(frozen=True)
 class Run:
     """A loaded run directory."""

@@ -24,8 +24,22 @@ __all__ = ["RECIPES", "Recipe", "SFTRecipe", "DPORecipe", "SDPORecipe", "fields_
            "train"]
 
 
+def check_model_exists(recipe: Recipe) -> None:
+    """The base model is a local directory or in the local HF cache, before anything loads
+    (else transformers tries the network and says "We couldn't connect to huggingface.co")."""
+    from ..errors import AssayError
+    from ..models.identity import resolve_local
+
+    try:
+        resolve_local(recipe.model)
+    except AssayError as exc:
+        raise AssayError(f"{exc} (setting 'model'; a relative path in a --config YAML is read "
+                         "against the YAML's directory, then the current directory)") from None
+
+
 def train(recipe: Recipe, *, progress: bool = True) -> TrainResult:
     """Run the recipe's method (sft, dpo or sdpo)."""
+    check_model_exists(recipe)
     if isinstance(recipe, SFTRecipe):
         from .sft import train_sft
 

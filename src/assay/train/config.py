@@ -241,6 +241,23 @@ def parse_sets(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
+# Settings that name files: a relative path in a YAML file is read against the YAML's directory
+# when it exists there (a recipe travels with its data), else against the current directory.
+PATH_FIELDS = ("model", "data", "accelerate_config")
+
+
+def _relative_to(config: str | Path, data: dict[str, Any]) -> dict[str, Any]:
+    here = Path(config).resolve().parent
+    out = dict(data)
+    for key in PATH_FIELDS:
+        value = out.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            beside = here / value
+            if beside.exists():
+                out[key] = str(beside)
+    return out
+
+
 def load_recipe(method: str, config: str | Path | None = None,
                 overrides: dict[str, Any] | None = None) -> Recipe:
     """The recipe of ``method`` from defaults, then the YAML file, then command-line overrides."""
@@ -249,7 +266,7 @@ def load_recipe(method: str, config: str | Path | None = None,
     cls = RECIPES[method]
     names = {f.name for f in fields_of(cls)}
     values: dict[str, Any] = {}
-    layers = [(_read_yaml(config), str(config))] if config else []
+    layers = [(_relative_to(config, _read_yaml(config)), str(config))] if config else []
     layers.append((dict(overrides or {}), "command line"))
     for data, where in layers:
         for key, value in data.items():
