@@ -44,6 +44,9 @@ def test_help_of_every_verb_through_the_script(path):
     assert out.returncode == 0, out.stderr
     assert f"Usage: assay {' '.join(path)} " in out.stdout  # never `assay [OPTIONS]`
     assert "Example" in out.stdout, f"`assay {' '.join(path)} --help` shows no example"
+    # types in click's plain words (TEXT, INTEGER, FILE), never typer's <str> / {task}
+    assert "<" not in out.stdout.replace("<=", ""), out.stdout
+    assert "{" not in out.stdout.splitlines()[0]
 
 
 def test_version():

@@ -22,42 +22,71 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .config import layered, opt, read_yaml
 from .dataset import Dataset
 from .errors import AssayError
 from .models.openai import DEFAULT_TIMEOUT_S
 from .models import Completion, Decoding, ModelSpec, Request, make_backend, parse_labeled
-from .rundir import ITEMS, MANIFEST, METRICS, check_out_dir
+from .rundir import ITEMS, MANIFEST, METRICS, check_out_dir, default_run_dir
 from .store import DEFAULT_STORE, Store, canonical_hash, model_key
 from .tasks import ORIGINAL, Output, Task, Unparsed, get_task, load_task_module
 
 
 @dataclass
 class EvalConfig:
-    """Settings of one `assay eval` run (every field is a CLI flag of the same name)."""
+    """Settings of one `assay eval` run, each declared once: the flags of `assay eval`, the keys
+    of its ``--config`` YAML and of ``--set KEY=VALUE`` are all generated from these fields."""
 
-    task: str
-    data: str
-    models: list[str]
-    out: str
-    store: str | None = None
-    concurrency: int = 32
-    max_tokens: int | None = None
-    samples: int | None = None
-    sample_temperature: float | None = None
-    max_errors: int = 0
-    skip_invalid: bool = False
-    api_key_env: str = "OPENAI_API_KEY"
-    logprobs: bool = False
-    top_logprobs: int = 0
-    enable_thinking: bool = False
-    task_options: dict[str, Any] = field(default_factory=dict)
-    task_module: str | None = None
-    limit: int | None = None
-    batch_size: int = 8
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    max_retries: int = 5
-    extra_body: dict[str, Any] | None = None
-    backend_options: dict[str, Any] = field(default_factory=dict)
+    task: str = opt("", "Task name (paper-review, bias-judge, haiku-review) or one registered "
+                    "by --task-module.", metavar="TASK")
+    data: str = opt("", "Items: JSONL, JSON, Parquet or an HF dataset dir.", metavar="FILE")
+    models: list = opt([], "LABEL=SPEC, repeatable. SPEC: openai:MODEL@URL[,URL2] | "
+                       "hf:PATH[+ADAPTER] | vllm:PATH[+ADAPTER].", flag="--model",
+                       metavar="LABEL=SPEC")
+    out: str | None = opt(None, "Run directory to write (default: a new runs/TASK-DATE-TIME, "
+                          "printed).", metavar="DIR")
+    store: str | None = opt(None, "SQLite store of completions (default "
+                            "./.assay/store.sqlite).", metavar="FILE")
+    concurrency: int = opt(32, "Requests in flight per model (openai).", metavar="N")
+    max_tokens: int | None = opt(None, "Token limit of a completion (default: the task's).",
+                                 metavar="N")
+    samples: int | None = opt(None, "Sampled completions per item (default: the task's).",
+                              metavar="N")
+    sample_temperature: float | None = opt(None, "Temperature of the samples (default: the "
+                                           "task's).", metavar="T")
+    max_errors: int = opt(0, "Stop the run as soon as more requests than this have failed.",
+                          metavar="N")
+    skip_invalid: bool = opt(False, "Skip and count invalid items instead of failing.")
+    api_key_env: str = opt("OPENAI_API_KEY", "Environment variable with the API key (never "
+                           "written anywhere).", metavar="NAME")
+    logprobs: bool = opt(False, "Ask for token logprobs (calibration).")
+    top_logprobs: int = opt(0, "Alternatives per token with --logprobs.", metavar="N")
+    enable_thinking: bool = opt(False, "Let the chat template think (off by default).",
+                                flag="--thinking")
+    task_options: dict = opt({}, "KEY=VALUE for the task, repeatable (the value is read as "
+                             "JSON when it parses).", flag="--task-option", metavar="KEY=VALUE")
+    task_module: str | None = opt(None, "Import your own task module.", metavar="MODULE")
+    limit: int | None = opt(None, "Only the first N items.", metavar="N")
+    batch_size: int = opt(8, "Batch size of local (hf) generation.", metavar="N")
+    timeout_s: float = opt(DEFAULT_TIMEOUT_S, "Seconds one request may take (openai).",
+                           metavar="SECONDS")
+    max_retries: int = opt(5, "Retries per request (openai).", metavar="N")
+    extra_body: dict | None = opt(None, "JSON merged into each request (or KEY=VALUE, "
+                                  "repeatable), e.g. '{\"chat_template_kwargs\": "
+                                  "{\"enable_thinking\": false}}' for vLLM.", metavar="JSON")
+    backend_options: dict = opt({}, "KEY=VALUE for the backend, repeatable, e.g. "
+                                "dtype=bfloat16 or device=cuda:1 (hf), max_model_len=8192 "
+                                "(vllm).", flag="--backend-option", metavar="KEY=VALUE")
+
+
+def load_eval_config(config: str | Path | None = None, sets: dict[str, Any] | None = None,
+                     flags: dict[str, Any] | None = None) -> EvalConfig:
+    """An EvalConfig from its defaults, then a YAML file, then --set pairs, then flags (only
+    those given: None means "not given"); each key and value checked where it enters."""
+    layers = [(read_yaml(config), str(config))] if config else []
+    layers.append((dict(sets or {}), "--set"))
+    layers.append(({k: v for k, v in (flags or {}).items() if v is not None}, "command line"))
+    return EvalConfig(**layered(EvalConfig, layers, "assay eval"))
 
 
 @dataclass(frozen=True)
@@ -428,7 +457,12 @@ _MINIMA = (("max_tokens", 1), ("samples", 0), ("concurrency", 1), ("max_errors",
 
 
 def check_config(cfg: EvalConfig) -> None:
-    """Settings out of range, named with the flag that sets them (before any work is done)."""
+    """Settings missing or out of range, named with the flag that sets them (before any work
+    is done)."""
+    for name, flag in (("task", "TASK"), ("data", "--data FILE")):
+        if not getattr(cfg, name):
+            raise AssayError(f"no {name} given. Fix: pass {flag} (or set '{name}' in the "
+                             "--config YAML)")
     for name, low in _MINIMA:
         value = getattr(cfg, name)
         if value is not None and value < low:
@@ -452,7 +486,7 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     """
     observer = observer or RunObserver()
     check_config(cfg)
-    check_out_dir(cfg.out)
+    out = check_out_dir(cfg.out or default_run_dir(cfg.task))
     budget = _ErrorBudget(cfg.max_errors)
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     specs = _parse_models(cfg.models)
@@ -485,7 +519,6 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     errors = sum(metrics["errors"].values())
     manifest = _manifest(cfg, task, ds, samples, model_info, totals, metrics, started,
                          len(prompts), store_path)
-    out = Path(cfg.out)
     write_run_dir(out, manifest, [r for rs in records_by_model.values() for r in rs], metrics)
     return RunResult(out, manifest, metrics, totals["requests_sent"], totals["cache_hits"],
                      errors)
