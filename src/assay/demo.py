@@ -82,13 +82,13 @@ def write_train_file(src: Path, dst: Path) -> Path:
     return dst
 
 
-def _train(model: Path, data: Path, out: Path, progress: bool):
+def _train(model: Path, data: Path, out: Path, progress: bool, on_step):
     from .train import load_recipe, train
 
     recipe = load_recipe("sft", None, {"model": str(model), "data": str(data), "task": TASK,
                                        "task_options": dict(TASK_OPTIONS), "out": str(out),
                                        **DEMO_SFT})
-    return train(recipe, progress=progress)
+    return train(recipe, progress=progress, on_step=on_step)
 
 
 def _evaluate(model: Path, adapter: Path, test: Path, out: Path, observer):
@@ -132,11 +132,12 @@ def _quiet_libraries() -> None:
     datasets.logging.set_verbosity_error()
 
 
-def run_demo(out: str | Path = "runs/demo", *, progress: bool = True,
-             observer=None) -> DemoResult:
+def run_demo(out: str | Path = "runs/demo", *, progress: bool = True, observer=None,
+             on_step=None) -> DemoResult:
     """Build, train, evaluate, compare; returns where everything is and the headline numbers.
 
-    progress: the trainer's own bar; observer: an `assay.run.RunObserver` for the evaluation.
+    progress: the trainer's own bar; on_step: hears each training step instead (an
+    `assay.train.StepLog`); observer: an `assay.run.RunObserver` for the evaluation.
     """
     from .compare import compare_runs
     from .models.tiny import build_tiny_model
@@ -149,7 +150,7 @@ def run_demo(out: str | Path = "runs/demo", *, progress: bool = True,
     model = build_tiny_model(out_dir / "model", seed=0)
     times["build_model"], t = time.perf_counter() - t, time.perf_counter()
     data = write_train_file(ex / "train.jsonl", out_dir / "data" / "train.jsonl")
-    trained = _train(model, data, out_dir / "adapter", progress)
+    trained = _train(model, data, out_dir / "adapter", progress, on_step)
     times["train"], t = time.perf_counter() - t, time.perf_counter()
     run = _evaluate(model, trained.out_dir, ex / "test.jsonl", out_dir, observer)
     times["evaluate"], t = time.perf_counter() - t, time.perf_counter()
