@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from assay.testing import FakeOpenAIServer
+from assay.testing import FakeOpenAIServer, assay_script, script_env
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ASSAY = str(Path(sys.executable).parent / "assay")
+ASSAY = assay_script()
 
 
 def env(**extra):
-    return dict(os.environ, PYTHONPATH=str(FIXTURES), **extra)
+    return script_env(FIXTURES, **extra)
 
 
 def write_items(path: Path, n: int) -> Path:
@@ -174,3 +174,37 @@ def test_an_openai_backend_eval_never_imports_torch(tmp_path, task):
                              text=True)
     assert out.returncode == 0, out.stderr
     assert "heavy: []" in out.stderr
+
+
+def test_eval_settings_from_config_then_set_then_flags(tmp_path):
+    write_items(tmp_path / "items.jsonl", 5)
+    with FakeOpenAIServer(lambda body: "yes") as srv:
+        cfg = tmp_path / "eval.yaml"
+        cfg.write_text(f"task: exact\ntask_module: exact_task\ndata: {tmp_path / 'items.jsonl'}\n"
+                       f"models: [m=openai:m@{srv.base_url}]\nmax_tokens: 3\nlimit: 2\n"
+                       f"store: {tmp_path / 'store.sqlite'}\nout: {tmp_path / 'run'}\n")
+        out = subprocess.run([ASSAY, "eval", "--config", str(cfg), "--set", "max_tokens=5",
+                              "--limit", "4", "--json"], env=env(), capture_output=True,
+                             text=True)
+        assert out.returncode == 0, out.stderr
+        assert {b["max_tokens"] for b in srv.stats.bodies} == {5}  # --set over the YAML
+        assert json.loads(out.stdout)["requests_sent"] == 4  # the flag over the YAML
+        bad = subprocess.run([ASSAY, "eval", "--config", str(cfg), "--set", "max_token=5"],
+                             env=env(), capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert "--set: field 'max_token': unknown setting for `assay eval`" in bad.stderr
+    assert "use one of: task, data, models" in bad.stderr
+
+
+def test_eval_without_out_writes_a_new_run_directory_and_says_where(tmp_path):
+    write_items(tmp_path / "items.jsonl", 2)
+    with FakeOpenAIServer() as srv:
+        argv = [a for a in eval_cmd(tmp_path, srv.base_url)]
+        i = argv.index("--out")
+        del argv[i:i + 2]
+        out = subprocess.run(argv, env=env(), capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    line = next(ln for ln in out.stderr.splitlines() if ln.startswith("run directory: "))
+    run_dir = tmp_path / line.split()[2]
+    assert run_dir.parent == tmp_path / "runs" and run_dir.name.startswith("exact-")
+    assert (run_dir / "manifest.json").is_file()

@@ -4,18 +4,16 @@ OpenAI-compatible server, compared, reported, and a model card written."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 from scipy.stats import binomtest
 
-from assay.testing import FakeOpenAIServer
+from assay.testing import FakeOpenAIServer, assay_script, script_env
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ASSAY = str(Path(sys.executable).parent / "assay")
+ASSAY = assay_script()
 N = 40
 
 
@@ -27,8 +25,7 @@ def responder(body: dict) -> str:
 
 
 def assay(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(FIXTURES))
-    out = subprocess.run([ASSAY, *args], env=env, capture_output=True, text=True)
+    out = subprocess.run([ASSAY, *args], env=script_env(FIXTURES), capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     return out
 

@@ -32,7 +32,7 @@ def config(tmp_path, srv_urls, n=10, **kw) -> EvalConfig:
     models = kw.pop("models", None) or [f"{lab}=openai:{lab}-model@{u}" for lab, u in srv_urls]
     return EvalConfig(task="exact", task_module="exact_task", data=str(data), models=models,
                       out=str(tmp_path / "run"), store=str(tmp_path / "store.sqlite"),
-                      progress=False, **kw)
+                      **kw)
 
 
 def yes_for(model):
@@ -108,9 +108,8 @@ def test_errors_are_recorded_counted_and_retried_on_rerun(tmp_path):
     fail = {"on": True}
     fault = lambda i, body: {"status": 400} if fail["on"] and "3" in body["messages"][-1]["content"] else None
     with FakeOpenAIServer(fault=fault) as srv:
-        cfg = config(tmp_path, [("a", srv.base_url)], max_retries=0)
-        with pytest.raises(AssayError, match="1 request\\(s\\) failed"):
-            evaluate(cfg)
+        cfg = config(tmp_path, [("a", srv.base_url)], max_retries=0, max_errors=1)
+        evaluate(cfg)
         run = load_run(tmp_path / "run")
         errs = [r for r in run.records if r["error"]]
         assert len(errs) == 1 and errs[0]["id"] == "q3" and errs[0]["scores"] == {}
@@ -145,16 +144,17 @@ def test_bad_items_name_file_line_and_field(tmp_path):
     data = tmp_path / "items.jsonl"
     data.write_text('{"id": 1, "question": "q", "answer": "a"}\n{"id": 2, "question": 5, '
                     '"answer": "a"}\n{"id": 1, "question": "q", "answer": "a"}\n{oops\n')
-    cfg = EvalConfig(task="exact", task_module="exact_task", data=str(data),
-                     models=["a=openai:m@http://127.0.0.1:9/v1"], out=str(tmp_path / "r"),
-                     store=str(tmp_path / "s.sqlite"), progress=False, max_retries=0,
-                     max_errors=10)
-    with pytest.raises(InputError) as exc:
-        evaluate(cfg)
-    assert "items.jsonl, line 2: field 'question'" in str(exc.value)
-    assert "expected str, found int" in str(exc.value)
-    cfg.skip_invalid = True
-    res = evaluate(cfg)
+    with FakeOpenAIServer() as srv:
+        cfg = EvalConfig(task="exact", task_module="exact_task", data=str(data),
+                         models=[f"a=openai:m@{srv.base_url}"], out=str(tmp_path / "r"),
+                         store=str(tmp_path / "s.sqlite"), max_retries=0)
+        with pytest.raises(InputError) as exc:
+            evaluate(cfg)
+        assert "items.jsonl, line 2: field 'question'" in str(exc.value)
+        assert "expected str, found int" in str(exc.value)
+        assert srv.stats.requests == 0  # bad items fail before anything is sent
+        cfg.skip_invalid = True
+        res = evaluate(cfg)
     assert res.manifest["data"]["skipped_invalid"] == 3
     msgs = " | ".join(res.manifest["data"]["skipped_messages"])
     assert "duplicate id" in msgs and "line 4" in msgs and "malformed JSON" in msgs
@@ -162,7 +162,7 @@ def test_bad_items_name_file_line_and_field(tmp_path):
 
 def test_missing_and_empty_files(tmp_path):
     base = dict(task="exact", task_module="exact_task", models=["a=openai:m@http://h/v1"],
-                out=str(tmp_path / "r"), progress=False)
+                out=str(tmp_path / "r"))
     with pytest.raises(InputError, match="file not found"):
         evaluate(EvalConfig(data=str(tmp_path / "none.jsonl"), **base))
     (tmp_path / "empty.jsonl").write_text("")

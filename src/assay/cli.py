@@ -29,9 +29,59 @@ def build_app(modules=None) -> typer.Typer:
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )
+    # The callback keeps the app a group: a typer app with a single command collapses into that
+    # command, and only the invoked verb's module is registered (start-up time), so without it
+    # `assay demo` would read "demo" as an extra argument of the demo command itself.
+    cli.callback()(_root)
     for name in modules or dict.fromkeys(VERBS.values()):
         importlib.import_module(f"assay.commands.{name}").register(cli)
     return cli
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"assay {__version__}")
+        raise typer.Exit()
+
+
+def _root(version: bool = typer.Option(False, "--version", is_eager=True,
+                                       callback=_show_version,
+                                       help="Print the version and exit.")) -> None:
+    """Distill, train and honestly evaluate small reviewer and judge models."""
+
+
+def readable(command):
+    """Help in click's plain style: typer shows a value's type as `<str>` or `<list[str]>` and a
+    required argument as `{task}`; here an option without its own metavar reads TEXT, INTEGER,
+    FLOAT or its choices, and an argument reads TASK."""
+    for sub in getattr(command, "commands", {}).values():
+        readable(sub)
+    for p in command.params:
+        # by kind, not class: typer ships its own copy of click
+        if p.param_type_name == "argument":
+            p.metavar = p.metavar or p.name.upper()
+            shown = p.metavar if p.required else f"[{p.metavar}]"
+            p.display_type_rich = lambda ctx: None
+            p._usage_display_name = lambda shown=shown: shown
+        elif p.param_type_name == "option" and p.metavar is None and not p.is_flag:
+            p.metavar = _type_word(p)
+    return command
+
+
+_TYPE_WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "bool": "BOOLEAN"}
+
+
+def _type_word(param) -> str | None:
+    desc = getattr(param, "type_descriptor", None)  # typer >= 0.2x; older ones print click's
+    if desc is None:
+        return None
+    if desc.is_choice:
+        return "|".join(map(str, desc.choices or ()))
+    name = param.bare_type()
+    inner = name[5:-1] if name.startswith("list[") else name
+    return _TYPE_WORDS.get(inner, inner.upper())
 
 
 def _modules_for(argv: list[str]) -> list[str] | None:
@@ -50,7 +100,8 @@ def __getattr__(name: str):
 def main() -> None:
     """Entry point: user errors print one clear line and exit 2; no traceback."""
     try:
-        rc = build_app(_modules_for(sys.argv))(standalone_mode=False)
+        command = readable(typer.main.get_command(build_app(_modules_for(sys.argv))))
+        rc = command.main(prog_name="assay", standalone_mode=False)
     except AssayError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

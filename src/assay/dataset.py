@@ -51,15 +51,17 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def read_records(path: str | Path) -> Iterator[tuple[int, dict | InputError]]:
+def read_records(path: str | Path, flag: str = "--data"
+                 ) -> Iterator[tuple[int, dict | InputError]]:
     """Yield (line or row number, record) from a JSONL/JSON/Parquet file or an HF dataset dir.
 
     A malformed JSONL line is yielded as an InputError in place of the record, so callers can
-    decide between failing and skipping.
+    decide between failing and skipping. ``flag`` is the option that named the file (for the
+    message when it is missing).
     """
     p = Path(path)
     if not p.exists():
-        raise InputError("file not found", file=str(p), fix="check the path given to --data")
+        raise InputError("file not found", file=str(p), fix=f"check the path given to {flag}")
     if p.is_dir():
         yield from _read_hf_dir(p)
     elif p.suffix == ".parquet":

@@ -82,23 +82,23 @@ def write_train_file(src: Path, dst: Path) -> Path:
     return dst
 
 
-def _train(model: Path, data: Path, out: Path, progress: bool):
+def _train(model: Path, data: Path, out: Path, progress: bool, on_step):
     from .train import load_recipe, train
 
     recipe = load_recipe("sft", None, {"model": str(model), "data": str(data), "task": TASK,
                                        "task_options": dict(TASK_OPTIONS), "out": str(out),
                                        **DEMO_SFT})
-    return train(recipe, progress=progress)
+    return train(recipe, progress=progress, on_step=on_step)
 
 
-def _evaluate(model: Path, adapter: Path, test: Path, out: Path, progress: bool):
+def _evaluate(model: Path, adapter: Path, test: Path, out: Path, observer):
     from .run import EvalConfig, evaluate
 
     cfg = EvalConfig(task=TASK, data=str(test), out=str(out / "run"),
                      models=[f"base=hf:{model}", f"ft=hf:{model}+{adapter}"],
                      store=str(out / "store.sqlite"), max_tokens=DEMO_MAX_TOKENS,
-                     task_options=dict(TASK_OPTIONS), batch_size=16, progress=progress)
-    return evaluate(cfg)
+                     task_options=dict(TASK_OPTIONS), batch_size=16)
+    return evaluate(cfg, observer)
 
 
 def _headline(comparison) -> dict[str, Any]:
@@ -133,8 +133,13 @@ def _quiet_libraries() -> None:
     datasets.logging.set_verbosity_error()
 
 
-def run_demo(out: str | Path = "runs/demo", *, progress: bool = True) -> DemoResult:
-    """Build, train, evaluate, compare; returns where everything is and the headline numbers."""
+def run_demo(out: str | Path = "runs/demo", *, progress: bool = True, observer=None,
+             on_step=None) -> DemoResult:
+    """Build, train, evaluate, compare; returns where everything is and the headline numbers.
+
+    progress: the trainer's own bar; on_step: hears each training step instead (an
+    `assay.train.StepLog`); observer: an `assay.run.RunObserver` for the evaluation.
+    """
     from .compare import compare_runs
     from .models.tiny import build_tiny_model
     from .report import write_report
@@ -146,9 +151,9 @@ def run_demo(out: str | Path = "runs/demo", *, progress: bool = True) -> DemoRes
     model = build_tiny_model(out_dir / "model", seed=0)
     times["build_model"], t = time.perf_counter() - t, time.perf_counter()
     data = write_train_file(ex / "train.jsonl", out_dir / "data" / "train.jsonl")
-    trained = _train(model, data, out_dir / "adapter", progress)
+    trained = _train(model, data, out_dir / "adapter", progress, on_step)
     times["train"], t = time.perf_counter() - t, time.perf_counter()
-    run = _evaluate(model, trained.out_dir, ex / "test.jsonl", out_dir, progress)
+    run = _evaluate(model, trained.out_dir, ex / "test.jsonl", out_dir, observer)
     times["evaluate"], t = time.perf_counter() - t, time.perf_counter()
     comparison = compare_runs(run.out_dir, base="base", candidate="ft", n_resamples=2000)
     files = write_report(comparison, out_dir / "report", plots=False)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .dataset import file_sha256, read_records
+from .rundir import check_out_dir, default_run_dir
 from .errors import AssayError, InputError
 from .models import Completion, Decoding, Request
 from .run import (RunResult, utc_now, build_task, compute_metrics, load_dataset, manifest_common,
@@ -28,7 +29,7 @@ class ScoreConfig:
     task: str
     data: str
     predictions: list[str]
-    out: str
+    out: str | None = None
     skip_invalid: bool = False
     task_options: dict[str, Any] | None = None
     task_module: str | None = None
@@ -44,7 +45,7 @@ def _label_and_path(text: str) -> tuple[str, str]:
 def read_predictions(path: str, task, items_by_id: dict[str, dict], skip_invalid: bool) -> tuple[list[tuple[Request, Completion]], list[str]]:
     """Validate a predictions file against the items; returns (request, completion) pairs."""
     pairs, skipped, seen, hashes = [], [], {}, {}
-    for line, rec in read_records(path):
+    for line, rec in read_records(path, "--predictions"):
         try:
             pairs.append(_one_prediction(path, line, rec, task, items_by_id, seen, hashes))
         except InputError as exc:
@@ -98,6 +99,7 @@ def _one_prediction(path, line, rec, task, items_by_id, seen,
 
 def score_predictions(cfg: ScoreConfig) -> RunResult:
     """Score one or more prediction files (LABEL=FILE each) and write a run directory."""
+    out = check_out_dir(cfg.out or default_run_dir(cfg.task))
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     ds = load_dataset(task, cfg.data, cfg.skip_invalid, None)
     items_by_id = {str(i["id"]): i for i in ds.items}
@@ -118,6 +120,5 @@ def score_predictions(cfg: ScoreConfig) -> RunResult:
                                   metrics, started),
                 "models": models, "skipped_predictions": {k: len(v) for k, v in skipped.items()},
                 "requests_sent": 0, "cache_hits": 0}
-    out = Path(cfg.out)
     write_run_dir(out, manifest, [r for rs in records_by_model.values() for r in rs], metrics)
     return RunResult(out, manifest, metrics, 0, 0, 0)

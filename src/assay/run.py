@@ -22,42 +22,71 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .config import layered, opt, read_yaml
 from .dataset import Dataset
 from .errors import AssayError
+from .models.openai import DEFAULT_TIMEOUT_S
 from .models import Completion, Decoding, ModelSpec, Request, make_backend, parse_labeled
-from .rundir import ITEMS, MANIFEST, METRICS
+from .rundir import ITEMS, MANIFEST, METRICS, check_out_dir, default_run_dir
 from .store import DEFAULT_STORE, Store, canonical_hash, model_key
 from .tasks import ORIGINAL, Output, Task, Unparsed, get_task, load_task_module
 
 
 @dataclass
 class EvalConfig:
-    """Settings of one `assay eval` run (every field is a CLI flag of the same name)."""
+    """Settings of one `assay eval` run, each declared once: the flags of `assay eval`, the keys
+    of its ``--config`` YAML and of ``--set KEY=VALUE`` are all generated from these fields."""
 
-    task: str
-    data: str
-    models: list[str]
-    out: str
-    store: str | None = None
-    concurrency: int = 32
-    max_tokens: int | None = None
-    samples: int | None = None
-    sample_temperature: float | None = None
-    max_errors: int = 0
-    skip_invalid: bool = False
-    api_key_env: str = "OPENAI_API_KEY"
-    logprobs: bool = False
-    top_logprobs: int = 0
-    enable_thinking: bool = False
-    task_options: dict[str, Any] = field(default_factory=dict)
-    task_module: str | None = None
-    limit: int | None = None
-    batch_size: int = 8
-    timeout_s: float = 300.0
-    max_retries: int = 5
-    extra_body: dict[str, Any] | None = None
-    backend_options: dict[str, Any] = field(default_factory=dict)
-    progress: bool = True
+    task: str = opt("", "Task name (paper-review, bias-judge, haiku-review) or one registered "
+                    "by --task-module.", metavar="TASK")
+    data: str = opt("", "Items: JSONL, JSON, Parquet or an HF dataset dir.", metavar="FILE")
+    models: list = opt([], "LABEL=SPEC, repeatable. SPEC: openai:MODEL@URL[,URL2] | "
+                       "hf:PATH[+ADAPTER] | vllm:PATH[+ADAPTER].", flag="--model",
+                       metavar="LABEL=SPEC")
+    out: str | None = opt(None, "Run directory to write (default: a new runs/TASK-DATE-TIME, "
+                          "printed).", metavar="DIR")
+    store: str | None = opt(None, "SQLite store of completions (default "
+                            "./.assay/store.sqlite).", metavar="FILE")
+    concurrency: int = opt(32, "Requests in flight per model (openai).", metavar="N")
+    max_tokens: int | None = opt(None, "Token limit of a completion (default: the task's).",
+                                 metavar="N")
+    samples: int | None = opt(None, "Sampled completions per item (default: the task's).",
+                              metavar="N")
+    sample_temperature: float | None = opt(None, "Temperature of the samples (default: the "
+                                           "task's).", metavar="T")
+    max_errors: int = opt(0, "Stop the run as soon as more requests than this have failed.",
+                          metavar="N")
+    skip_invalid: bool = opt(False, "Skip and count invalid items instead of failing.")
+    api_key_env: str = opt("OPENAI_API_KEY", "Environment variable with the API key (never "
+                           "written anywhere).", metavar="NAME")
+    logprobs: bool = opt(False, "Ask for token logprobs (calibration).")
+    top_logprobs: int = opt(0, "Alternatives per token with --logprobs.", metavar="N")
+    enable_thinking: bool = opt(False, "Let the chat template think (off by default).",
+                                flag="--thinking")
+    task_options: dict = opt({}, "KEY=VALUE for the task, repeatable (the value is read as "
+                             "JSON when it parses).", flag="--task-option", metavar="KEY=VALUE")
+    task_module: str | None = opt(None, "Import your own task module.", metavar="MODULE")
+    limit: int | None = opt(None, "Only the first N items.", metavar="N")
+    batch_size: int = opt(8, "Batch size of local (hf) generation.", metavar="N")
+    timeout_s: float = opt(DEFAULT_TIMEOUT_S, "Seconds one request may take (openai).",
+                           metavar="SECONDS")
+    max_retries: int = opt(5, "Retries per request (openai).", metavar="N")
+    extra_body: dict | None = opt(None, "JSON merged into each request (or KEY=VALUE, "
+                                  "repeatable), e.g. '{\"chat_template_kwargs\": "
+                                  "{\"enable_thinking\": false}}' for vLLM.", metavar="JSON")
+    backend_options: dict = opt({}, "KEY=VALUE for the backend, repeatable, e.g. "
+                                "dtype=bfloat16 or device=cuda:1 (hf), max_model_len=8192 "
+                                "(vllm).", flag="--backend-option", metavar="KEY=VALUE")
+
+
+def load_eval_config(config: str | Path | None = None, sets: dict[str, Any] | None = None,
+                     flags: dict[str, Any] | None = None) -> EvalConfig:
+    """An EvalConfig from its defaults, then a YAML file, then --set pairs, then flags (only
+    those given: None means "not given"); each key and value checked where it enters."""
+    layers = [(read_yaml(config), str(config))] if config else []
+    layers.append((dict(sets or {}), "--set"))
+    layers.append(({k: v for k, v in (flags or {}).items() if v is not None}, "command line"))
+    return EvalConfig(**layered(EvalConfig, layers, "assay eval"))
 
 
 @dataclass(frozen=True)
@@ -109,7 +138,7 @@ def sample_seed(item_id: str, sample: int) -> int:
 
 
 def decoding_for(prompt: Prompt, cfg: EvalConfig, task: Task) -> Decoding:
-    max_tokens = cfg.max_tokens or task.max_tokens
+    max_tokens = cfg.max_tokens if cfg.max_tokens is not None else task.max_tokens
     common = dict(max_tokens=max_tokens, logprobs=cfg.logprobs, top_logprobs=cfg.top_logprobs,
                   enable_thinking=cfg.enable_thinking)
     if prompt.sample is None:
@@ -132,32 +161,55 @@ def build_requests(prompts: Sequence[Prompt], identity: dict, cfg: EvalConfig,
     return requests
 
 
-class _Progress:
-    """A rich progress bar on stderr, or nothing."""
+class RunObserver:
+    """What a run reports while it runs; this default ignores it all.
 
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()
-        self._bar = None
+    The CLI renders it (a bar on a terminal, a line at a steady interval elsewhere); a library
+    user may subclass it. Every method is called on the thread that runs the generation and
+    must return quickly.
+    """
 
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeRemainingColumn)
+    def planned(self, label: str, to_send: int, cached: int) -> None:
+        """Before anything is sent: how many requests a model needs, and how many were cached."""
 
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TimeRemainingColumn(), transient=False)
-            self._bar.__enter__()
-        return self
+    def completed(self, label: str, request: Request, completion: Completion) -> None:
+        """One request finished (``completion.error`` says it failed after its retries)."""
 
-    def __exit__(self, *exc):
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
+    def retrying(self, label: str, message: str) -> None:
+        """A request waits before another attempt; the message says why and for how long."""
 
-    def task(self, description: str, total: int):
-        if self._bar is None:
-            return lambda n=1: None
-        tid = self._bar.add_task(description, total=total)
-        return lambda n=1: self._bar.advance(tid, n)
+    def finished(self) -> None:
+        """Generation is over (or was stopped)."""
+
+
+class _ErrorBudget:
+    """--max-errors, enforced as errors occur: the one that exceeds it stops the run."""
+
+    def __init__(self, max_errors: int):
+        self.max_errors = max_errors
+        self.n = 0
+        self.first: tuple[str, str] | None = None
+
+    def count(self, label: str, completion: Completion) -> None:
+        if completion.error is None:
+            return
+        self.n += 1
+        self.first = self.first or (label, completion.error)
+        if self.n > self.max_errors:
+            raise TooManyErrors(self)
+
+
+class TooManyErrors(AssayError):
+    """More requests failed than --max-errors allows; raised as soon as that happens."""
+
+    def __init__(self, budget: _ErrorBudget):
+        label, cause = budget.first
+        super().__init__(
+            f"stopped after {budget.n} failed request(s) (more than --max-errors "
+            f"{budget.max_errors}); the first, for model '{label}': {cause}. Every finished "
+            "completion is stored. Fix: check the server, then rerun the same command (only "
+            "the missing requests are sent), or raise --max-errors")
+        self.n_errors, self.first_error = budget.n, budget.first
 
 
 @dataclass(eq=False)
@@ -192,44 +244,81 @@ def prepare_model(spec: ModelSpec, prompts: Sequence[Prompt], cfg: EvalConfig, t
     return ModelJob(spec, backend, identity, requests, results, missing, len(results))
 
 
-def _journal(job: ModelJob, store: Store, progress: _Progress):
-    """on_done for one model: commit the completion at once, keep it, advance the bar."""
-    advance = progress.task(f"{job.spec.label}: generating", len(job.missing))
-    mkey = canonical_hash(job.identity)
+@dataclass
+class _Generation:
+    """What every model's generation shares: the store, the observer and the error budget."""
 
-    def on_done(req: Request, completion: Completion) -> None:
-        store.put(req.key, mkey, req.prompt_hash, req.sample, completion)
-        job.results[req.key] = completion
-        advance()
-    return on_done
+    store: Store
+    observer: RunObserver
+    budget: _ErrorBudget
+
+    def on_done(self, job: ModelJob):
+        """on_done for one model: commit the completion at once, keep it, report it, and stop
+        the run when the errors exceed --max-errors."""
+        mkey = canonical_hash(job.identity)
+        label = job.spec.label
+
+        def on_done(req: Request, completion: Completion) -> None:
+            self.store.put(req.key, mkey, req.prompt_hash, req.sample, completion)
+            job.results[req.key] = completion
+            self.observer.completed(label, req, completion)
+            self.budget.count(label, completion)
+        return on_done
+
+    def on_retry(self, job: ModelJob):
+        return lambda message: self.observer.retrying(job.spec.label, message)
 
 
-def generate_all(jobs: Sequence[ModelJob], store: Store, progress: _Progress) -> float:
+def generate_all(jobs: Sequence[ModelJob], gen: _Generation) -> float:
     """Generate what each model lacks; returns the wall seconds of generation.
 
-    Backends with an async ``agenerate`` (served models) run concurrently in one event loop,
-    each within its own --concurrency: base and candidate behind one vLLM server take the time
-    of one. Local backends (hf, vllm) run one after another: they share the machine's devices.
+    Backends with an async ``agenerate`` (served models) are checked first (``apreflight``:
+    a dead URL or a refused key fails in seconds, naming the cause), then run concurrently in
+    one event loop, each within its own --concurrency: base and candidate behind one vLLM
+    server take the time of one. Local backends (hf, vllm) run one after another: they share
+    the machine's devices.
     """
     start = time.perf_counter()
     served = [j for j in jobs if j.missing and hasattr(j.backend, "agenerate")]
     if served:
-        asyncio.run(_generate_served(served, store, progress))
+        asyncio.run(_generate_served(served, gen))
     for job in jobs:
         if job.missing and job not in served:
             t = time.perf_counter()
-            job.backend.generate(job.missing, _journal(job, store, progress))
+            job.backend.generate(job.missing, gen.on_done(job))
             job.generation_wall_s = time.perf_counter() - t
     return time.perf_counter() - start
 
 
-async def _generate_served(jobs: Sequence[ModelJob], store: Store, progress: _Progress) -> None:
+async def _preflight(job: ModelJob) -> None:
+    check = getattr(job.backend, "apreflight", None)
+    if check is None:
+        return
+    try:
+        await check()
+    except AssayError as exc:
+        raise AssayError(f"model '{job.spec.label}' ({job.spec}): {exc}") from None
+
+
+async def _generate_served(jobs: Sequence[ModelJob], gen: _Generation) -> None:
     async def one(job: ModelJob) -> None:
         t = time.perf_counter()
-        await job.backend.agenerate(job.missing, _journal(job, store, progress))
+        await job.backend.agenerate(job.missing, gen.on_done(job), gen.on_retry(job))
         job.generation_wall_s = time.perf_counter() - t
 
-    await asyncio.gather(*(one(j) for j in jobs))
+    await _all_or_none([_preflight(j) for j in jobs])
+    await _all_or_none([one(j) for j in jobs])
+
+
+async def _all_or_none(coros) -> None:
+    """Run together; the first failure cancels the rest (gather alone would let them run on)."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def make_record(label: str, req: Request, c: Completion, parsed: Any) -> dict[str, Any]:
@@ -367,8 +456,43 @@ def load_dataset(task: Task, data: str, skip_invalid: bool, limit: int | None) -
     return ds
 
 
-def evaluate(cfg: EvalConfig) -> RunResult:
-    """Run an eval end to end and write the run directory."""
+# (setting, smallest allowed value); None means "the task's default" and is always allowed
+_MINIMA = (("max_tokens", 1), ("samples", 0), ("concurrency", 1), ("max_errors", 0),
+           ("top_logprobs", 0), ("limit", 1), ("batch_size", 1), ("max_retries", 0))
+
+
+def check_config(cfg: EvalConfig) -> None:
+    """Settings missing or out of range, named with the flag that sets them (before any work
+    is done)."""
+    for name, flag in (("task", "TASK"), ("data", "--data FILE")):
+        if not getattr(cfg, name):
+            raise AssayError(f"no {name} given. Fix: pass {flag} (or set '{name}' in the "
+                             "--config YAML)")
+    for name, low in _MINIMA:
+        value = getattr(cfg, name)
+        if value is not None and value < low:
+            flag = "--" + name.replace("_", "-")
+            default = " (leave it out for the task's default)" if name in (
+                "max_tokens", "samples") else ""
+            raise AssayError(f"{flag} must be at least {low} (got {value}). Fix: give {flag} "
+                             f"{low} or more{default}")
+    if cfg.timeout_s <= 0:
+        raise AssayError(f"--timeout-s must be positive (got {cfg.timeout_s:g}). Fix: give "
+                         "the seconds one request may take, e.g. --timeout-s 120")
+
+
+def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
+    """Run an eval end to end and write the run directory.
+
+    observer hears how many requests each model needs before anything is sent, then every
+    completion and every retry as it happens (see RunObserver). A run whose failed requests
+    exceed ``cfg.max_errors`` stops at that request with TooManyErrors, naming the first
+    cause; what finished is in the store, and the run directory is not written.
+    """
+    observer = observer or RunObserver()
+    check_config(cfg)
+    out = check_out_dir(cfg.out or default_run_dir(cfg.task))
+    budget = _ErrorBudget(cfg.max_errors)
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     specs = _parse_models(cfg.models)
     ds = load_dataset(task, cfg.data, cfg.skip_invalid, cfg.limit)
@@ -378,9 +502,14 @@ def evaluate(cfg: EvalConfig) -> RunResult:
     started = utc_now()
     store_path = Path(cfg.store) if cfg.store else DEFAULT_STORE
     records_by_model, model_info = {}, {}
-    with Store(store_path) as store, _Progress(cfg.progress) as progress:
+    with Store(store_path) as store:
         jobs = [prepare_model(spec, prompts, cfg, task, store) for spec in specs]
-        wall = generate_all(jobs, store, progress)
+        for job in jobs:
+            observer.planned(job.spec.label, len(job.missing), job.cache_hits)
+        try:
+            wall = generate_all(jobs, _Generation(store, observer, budget))
+        finally:
+            observer.finished()
     for job in jobs:
         label = job.spec.label
         pairs = [(r, job.results[r.key]) for r in job.requests]
@@ -395,14 +524,7 @@ def evaluate(cfg: EvalConfig) -> RunResult:
     errors = sum(metrics["errors"].values())
     manifest = _manifest(cfg, task, ds, samples, model_info, totals, metrics, started,
                          len(prompts), store_path)
-    out = Path(cfg.out)
     write_run_dir(out, manifest, [r for rs in records_by_model.values() for r in rs], metrics)
-    if errors > cfg.max_errors:
-        raise AssayError(f"{errors} request(s) failed after retries (more than --max-errors "
-                         f"{cfg.max_errors}); the run directory {out} was written and every "
-                         "finished completion is stored. Fix: check the server, then rerun the "
-                         "same command (only the failed requests are sent again), or raise "
-                         "--max-errors")
     return RunResult(out, manifest, metrics, totals["requests_sent"], totals["cache_hits"],
                      errors)
 

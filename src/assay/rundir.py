@@ -24,6 +24,31 @@ ITEMS = "items.jsonl"
 METRICS = "metrics.json"
 
 
+def default_run_dir(task: str, root: str | Path = "runs") -> Path:
+    """A new run directory for a run given no --out: ``runs/TASK-YYYYMMDD-HHMMSS``."""
+    from datetime import datetime
+
+    base = Path(root) / f"{task or 'run'}-{datetime.now():%Y%m%d-%H%M%S}"
+    path, k = base, 1
+    while path.exists():  # two runs in one second
+        path, k = base.with_name(f"{base.name}-{k}"), k + 1
+    return path
+
+
+def check_out_dir(out: str | Path, flag: str = "--out") -> Path:
+    """A run directory can be written at ``out``: checked before any work is done."""
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise AssayError(f"{flag} '{out}' is a file; a run directory (manifest.json, "
+                         f"items.jsonl, metrics.json) is written there. Fix: give {flag} a "
+                         "directory path (new or existing)")
+    parent = next((q for q in (p, *p.parents) if q.exists()), Path("."))
+    if not parent.is_dir():
+        raise AssayError(f"{flag} '{out}' is under '{parent}', which is a file. Fix: give "
+                         f"{flag} a directory path")
+    return p
+
+
 @dataclass(frozen=True)
 class Run:
     """A loaded run directory."""

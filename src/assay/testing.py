@@ -3,8 +3,10 @@
 It stands in for vLLM or a hosted API where a real server cannot run (no GPU here): real HTTP/1.1
 with keep-alive on 127.0.0.1, a configurable latency, a responder function that decides what the
 "model" says, and fault injection (status codes with Retry-After, malformed JSON, dropped
-connections). It counts requests and the peak number in flight, and keeps every request's
-headers and body so tests can check what the client sent.
+connections), an optional API key (401 without it) and an optional list of served models for
+``GET /v1/models`` (404 when none is given, as on a server without that endpoint). It counts chat
+requests and the peak number in flight, and keeps every request's headers and body so tests can
+check what the client sent.
 
 Start a real server for production instead, e.g. ``vllm serve Qwen/Qwen2.5-0.5B-Instruct
 --enable-lora --lora-modules ft=./adapter`` and point ``openai:MODEL@http://HOST:8000/v1`` at it.
@@ -15,10 +17,29 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+def assay_script() -> str:
+    """The installed `assay` console script of this interpreter, run as a user would."""
+    return str(Path(sys.executable).parent / "assay")
+
+
+def script_env(*paths: str | Path, **extra: str) -> dict[str, str]:
+    """The environment for running the console script on *this* source tree.
+
+    An editable install points the script at the checkout it was installed from; PYTHONPATH
+    (read before site-packages) makes it import the package under test instead, plus ``paths``
+    (e.g. a fixtures directory with task modules).
+    """
+    src = Path(__file__).resolve().parents[1]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(map(str, (src, *paths))), **extra)
+
 
 Responder = Callable[[dict], "str | dict"]
 Fault = Callable[[int, dict], "dict | None"]
@@ -34,6 +55,7 @@ def echo_responder(body: dict) -> str:
 @dataclass
 class ServerStats:
     requests: int = 0
+    model_lists: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
     bodies: list[dict] = field(default_factory=list)
@@ -44,8 +66,11 @@ class FakeOpenAIServer:
     """Run with ``with FakeOpenAIServer(latency_s=0.05) as srv: srv.base_url``."""
 
     def __init__(self, responder: Responder = echo_responder, *, latency_s: float = 0.0,
-                 fault: Fault | None = None, keep_bodies: bool = True, port: int = 0):
+                 fault: Fault | None = None, keep_bodies: bool = True, port: int = 0,
+                 models: list[str] | None = None, api_key: str | None = None):
         self.responder = responder
+        self.models = models
+        self.api_key = api_key
         self.latency_s = latency_s
         self.fault = fault
         self.keep_bodies = keep_bodies
@@ -95,6 +120,11 @@ class FakeOpenAIServer:
             self._loop.run_forever()
         finally:
             self._server.close()
+            # handlers still mid-response (a slow "model") end here, not on a closed loop
+            pending = asyncio.all_tasks(self._loop)
+            for t in pending:
+                t.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self._loop.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -103,7 +133,13 @@ class FakeOpenAIServer:
                 request = await _read_request(reader)
                 if request is None:
                     break
-                headers, body = request
+                method, path, headers, body = request
+                if self.api_key and headers.get("authorization") != f"Bearer {self.api_key}":
+                    await _send(writer, 401, json.dumps({"error": "bad key"}).encode())
+                    continue
+                if method == "GET" and path.rstrip("/").endswith("/models"):
+                    await self._list_models(writer)
+                    continue
                 keep = await self._respond(writer, headers, body)
                 if not keep:
                     break
@@ -111,6 +147,15 @@ class FakeOpenAIServer:
             pass
         finally:
             writer.close()
+
+    async def _list_models(self, writer) -> None:
+        with self._lock:
+            self.stats.model_lists += 1
+        if self.models is None:
+            await _send(writer, 404, json.dumps({"error": "not found"}).encode())
+            return
+        data = [{"id": m, "object": "model"} for m in self.models]
+        await _send(writer, 200, json.dumps({"object": "list", "data": data}).encode())
 
     async def _respond(self, writer, headers: dict, raw: bytes) -> bool:
         with self._lock:
@@ -136,10 +181,12 @@ class FakeOpenAIServer:
                 self.stats.in_flight -= 1
 
 
-async def _read_request(reader: asyncio.StreamReader) -> tuple[dict, bytes] | None:
+async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict, bytes] | None:
     line = await reader.readline()
     if not line:
         return None
+    method, _, rest = line.decode("latin-1").partition(" ")
+    path = rest.split(" ", 1)[0]
     headers = {}
     while True:
         h = await reader.readline()
@@ -149,11 +196,11 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[dict, bytes] | No
         headers[k.strip().lower()] = v.strip()
     length = int(headers.get("content-length", "0"))
     body = await reader.readexactly(length) if length else b""
-    return headers, body
+    return method, path, headers, body
 
 
 async def _send(writer, status: int, data: bytes, extra: dict | None = None) -> None:
-    reason = {200: "OK", 400: "Bad Request", 429: "Too Many Requests", 500: "Server Error",
+    reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests", 500: "Server Error",
               503: "Service Unavailable"}.get(status, "Status")
     head = [f"HTTP/1.1 {status} {reason}", "Content-Type: application/json",
             f"Content-Length: {len(data)}", "Connection: keep-alive"]

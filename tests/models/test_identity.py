@@ -74,6 +74,9 @@ def test_adapter_tokenizer_wins_and_empty_dir_errors(tmp_path):
     adapter = tmp_path / "adapter"
     adapter.mkdir()
     (adapter / "adapter_model.safetensors").write_bytes(b"lora")
+    with pytest.raises(AssayError, match="not a PEFT adapter directory"):
+        LocalModel.locate(str(base), str(adapter))
+    (adapter / "adapter_config.json").write_text("{}")
     assert LocalModel.locate(str(base), str(adapter)).tokenizer_dir == base.resolve()
     (adapter / "tokenizer_config.json").write_text(json.dumps({"chat_template": "T"}))
     located = LocalModel.locate(str(base), str(adapter))

@@ -29,8 +29,7 @@ def test_tiny_model_eval_of_haiku_review_runs_end_to_end(tmp_path, tiny_model):
     res = evaluate(EvalConfig(task="haiku-review", data=str(items),
                               models=[f"tiny=hf:{tiny_model}"], out=str(tmp_path / "run"),
                               store=str(tmp_path / "store.sqlite"), max_tokens=12,
-                              task_options={"train": str(train), "store": str(tmp_path)},
-                              progress=False))
+                              task_options={"train": str(train), "store": str(tmp_path)}))
     metrics = res.metrics["models"]["tiny"]
     assert set(metrics) >= {"form_rate", "relevance", "relevance_gap", "category_macro_f1"}
     assert res.metrics["baselines"]["tiny"]["relevance"]["name"] == "shuffle floor"

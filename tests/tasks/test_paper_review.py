@@ -328,7 +328,7 @@ def test_peerread_fixture_evaluates_end_to_end(tmp_path):
 
     with FakeOpenAIServer(_fake_reviewer) as srv:
         cfg = EvalConfig(task="paper-review", data=str(FIXTURE), out=str(tmp_path / "run"),
-                         models=[f"rev=openai:reviewer@{srv.base_url}"], progress=False,
+                         models=[f"rev=openai:reviewer@{srv.base_url}"],
                          store=str(tmp_path / "store.sqlite"))
         res = evaluate(cfg)
         sent = json.dumps(srv.stats.bodies)
@@ -380,7 +380,7 @@ def test_logprobs_from_the_backend_give_calibration_end_to_end(tmp_path):
         res = evaluate(EvalConfig(task="paper-review", data=str(FIXTURE),
                                   out=str(tmp_path / "run"), logprobs=True, top_logprobs=5,
                                   models=[f"rev=openai:reviewer@{srv.base_url}"],
-                                  progress=False, store=str(tmp_path / "store.sqlite")))
+                                  store=str(tmp_path / "store.sqlite")))
     assert all(b.get("logprobs") is True for b in srv.stats.bodies)
     m = res.metrics["models"]["rev"]
     cal = res.metrics["details"]["rev"]["calibration"]

@@ -244,7 +244,14 @@ def check_command(
     goals_file: str = typer.Argument(..., help="goals.yaml"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Check a goals file's syntax and whether it still matches its lock."""
+    """Check a goals file's syntax and whether it still matches its lock.
+
+    Example:
+
+    \b
+      assay goals check goals.yaml          # after `assay goals lock goals.yaml`
+      assay goals check goals.yaml --json
+    """
     from ..goals import lock_status, read_goals, read_lock
     from ._common import out_console, print_json
 

@@ -26,13 +26,16 @@ def demo_command(
 ) -> None:
     from ..demo import SMOKE_NOTE, run_demo
     from ._common import err_console, print_json
+    from ._progress import progress_for
+    from .train import print_step
 
     console = err_console()
     console.print(f"assay demo — {SMOKE_NOTE}. Nothing is downloaded.")
     # Trainer logs go to stdout; with --json stdout carries the one JSON object only.
     quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     with quiet:
-        result = run_demo(out, progress=not as_json)
+        result = run_demo(out, progress=False, observer=progress_for(not as_json),
+                          on_step=None if as_json else print_step)
     if as_json:
         print_json(result)
         return

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Optional
 
 import typer
 
-from ..errors import AssayError
 
 EVAL_HELP = """Evaluate one or more models on a task and write a run directory.
 
@@ -20,6 +18,7 @@ Example (two models behind a vLLM server, resumable: run the same command again)
 
 \b
 Local weights with an adapter: --model ft=hf:./base+./adapter
+From a settings file, one setting changed: --config eval.yaml --set max_tokens=256
 """
 
 SCORE_HELP = """Score completions made elsewhere (JSONL: {"id", "output", "pass"?, "sample"?}).
@@ -33,74 +32,46 @@ Example:
 
 def parse_options(pairs: list[str] | None, flag: str = "--task-option") -> dict[str, Any]:
     """KEY=VALUE pairs; the value is read as JSON when it parses (numbers, true, lists)."""
-    out: dict[str, Any] = {}
-    for p in pairs or []:
-        k, eq, v = p.partition("=")
-        if not eq or not k:
-            raise AssayError(f"bad {flag} '{p}'. Fix: write KEY=VALUE, e.g. {flag} key=value")
-        try:
-            out[k] = json.loads(v)
-        except json.JSONDecodeError:
-            out[k] = v
-    return out
+    from ._flags import parse_pairs
+
+    return parse_pairs(pairs or [], flag)
 
 
-def eval_command(
-    task: str = typer.Argument(..., help="Task name (paper-review, bias-judge, haiku-review) "
-                               "or one registered by --task-module."),
-    data: str = typer.Option(..., "--data", help="Items: JSONL, JSON, Parquet or HF dataset dir."),
-    model: list[str] = typer.Option(..., "--model", help="LABEL=SPEC, repeatable. SPEC: "
-                                    "openai:MODEL@URL[,URL2] | hf:PATH[+ADAPTER] | "
-                                    "vllm:PATH[+ADAPTER]"),
-    out: str = typer.Option(..., "--out", help="Run directory to write."),
-    store: Optional[str] = typer.Option(None, "--store", help="SQLite store "
-                                        "(default ./.assay/store.sqlite)."),
-    concurrency: int = typer.Option(32, help="Requests in flight per model (openai)."),
-    max_tokens: Optional[int] = typer.Option(None, help="Token limit (default: the task's)."),
-    samples: Optional[int] = typer.Option(None, help="Sampled completions per item "
-                                          "(default: the task's)."),
-    sample_temperature: Optional[float] = typer.Option(None, help="Temperature of samples."),
-    max_errors: int = typer.Option(0, help="Fail the run when more requests than this fail."),
-    skip_invalid: bool = typer.Option(False, help="Skip and count invalid items instead of "
-                                      "failing."),
-    api_key_env: str = typer.Option("OPENAI_API_KEY", help="Environment variable with the "
-                                    "API key (never written anywhere)."),
-    logprobs: bool = typer.Option(False, help="Ask for token logprobs (calibration)."),
-    top_logprobs: int = typer.Option(0, help="Alternatives per token with --logprobs."),
-    thinking: bool = typer.Option(False, "--thinking", help="Let the chat template think "
-                                  "(off by default)."),
-    task_option: Optional[list[str]] = typer.Option(None, "--task-option",
-                                                    help="KEY=VALUE for the task, repeatable."),
-    task_module: Optional[str] = typer.Option(None, help="Import your own task module."),
-    backend_option: Optional[list[str]] = typer.Option(
-        None, "--backend-option", help="KEY=VALUE for the backend, repeatable, e.g. "
-        "dtype=bfloat16 or device=cuda:1 (hf), max_model_len=8192 (vllm)."),
-    limit: Optional[int] = typer.Option(None, help="Only the first N items."),
-    batch_size: int = typer.Option(8, help="Batch size of local (hf) generation."),
-    timeout_s: float = typer.Option(300.0, help="Per-request timeout (openai)."),
-    max_retries: int = typer.Option(5, help="Retries per request (openai)."),
-    extra_body: Optional[str] = typer.Option(None, help="JSON merged into each request, e.g. "
-                                             "'{\"chat_template_kwargs\": "
-                                             "{\"enable_thinking\": false}}' for vLLM."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-) -> None:
-    from ..run import EvalConfig, evaluate
+def run_eval(flags: dict[str, Any], config: Optional[str], sets: Optional[list[str]],
+             progress_every: float, as_json: bool) -> None:
+    """`assay eval`: settings from --config, then --set, then flags; run; print."""
+    from ..config import parse_sets
+    from ..rundir import default_run_dir
+    from ..run import evaluate, load_eval_config
+    from ._progress import progress_for
 
-    try:
-        body = json.loads(extra_body) if extra_body else None
-    except json.JSONDecodeError as exc:
-        raise AssayError(f"--extra-body is not valid JSON ({exc.msg}): {extra_body}") from exc
-    cfg = EvalConfig(task=task, data=data, models=model, out=out, store=store,
-                     concurrency=concurrency, max_tokens=max_tokens, samples=samples,
-                     sample_temperature=sample_temperature, max_errors=max_errors,
-                     skip_invalid=skip_invalid, api_key_env=api_key_env, logprobs=logprobs,
-                     top_logprobs=top_logprobs, enable_thinking=thinking,
-                     task_options=parse_options(task_option), task_module=task_module,
-                     limit=limit, batch_size=batch_size, timeout_s=timeout_s,
-                     max_retries=max_retries, extra_body=body,
-                     backend_options=parse_options(backend_option, "--backend-option"),
-                     progress=not as_json)
-    show(evaluate(cfg), as_json)
+    cfg = load_eval_config(config, parse_sets(sets, "max_tokens=256"), flags)
+    if not cfg.out:
+        cfg.out = str(default_run_dir(cfg.task))
+        if not as_json:
+            typer.echo(f"run directory: {cfg.out} (no --out given)", err=True)
+    show(evaluate(cfg, progress_for(not as_json, progress_every)), as_json)
+
+
+def eval_command():
+    """The `assay eval` command, its options generated from assay.run.EvalConfig."""
+    from ..run import EvalConfig
+    from ._flags import command_from, extra_option
+
+    extra = [
+        extra_option("config", Optional[str], typer.Option(
+            None, "--config", metavar="FILE", help="YAML file of settings (any option above, "
+            "by its field name, e.g. models: [base=..., ft=...]).")),
+        extra_option("sets", Optional[list[str]], typer.Option(
+            None, "--set", metavar="KEY=VALUE", help="Override one setting by its field name, "
+            "repeatable (the flags win over --set, --set over --config).")),
+        extra_option("progress_every", float, typer.Option(
+            10.0, "--progress-every", metavar="SECONDS", help="Off a terminal, print a "
+            "progress line every this many seconds.")),
+        extra_option("as_json", bool, typer.Option(False, "--json",
+                                                   help="Print one JSON object.")),
+    ]
+    return command_from(EvalConfig, run_eval, positional=("task",), extra=extra)
 
 
 def score_command(
@@ -108,13 +79,22 @@ def score_command(
     data: str = typer.Option(..., "--data", help="Items the predictions answer."),
     predictions: list[str] = typer.Option(..., "--predictions", help="[LABEL=]FILE, "
                                           "repeatable."),
-    out: str = typer.Option(..., "--out", help="Run directory to write."),
+    out: Optional[str] = typer.Option(None, "--out", metavar="DIR", help="Run directory to "
+                                      "write (default: a new runs/TASK-DATE-TIME, printed)."),
     skip_invalid: bool = typer.Option(False, help="Skip and count invalid lines."),
-    task_option: Optional[list[str]] = typer.Option(None, "--task-option"),
-    task_module: Optional[str] = typer.Option(None),
+    task_option: Optional[list[str]] = typer.Option(None, "--task-option", metavar="KEY=VALUE",
+                                                    help="KEY=VALUE for the task, repeatable."),
+    task_module: Optional[str] = typer.Option(None, metavar="MODULE",
+                                              help="Import your own task module."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     from ..predictions import ScoreConfig, score_predictions
+    from ..rundir import default_run_dir
+
+    if not out:
+        out = str(default_run_dir(task))
+        if not as_json:
+            typer.echo(f"run directory: {out} (no --out given)", err=True)
 
     cfg = ScoreConfig(task=task, data=data, predictions=predictions, out=out,
                       skip_invalid=skip_invalid, task_options=parse_options(task_option),
@@ -171,5 +151,5 @@ def _fmt(v) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("eval", help=EVAL_HELP)(eval_command)
+    app.command("eval", help=EVAL_HELP)(eval_command())
     app.command("score", help=SCORE_HELP)(score_command)

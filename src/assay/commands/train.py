@@ -65,8 +65,42 @@ def run_training(method: str, config: Optional[str], sets: Optional[list[str]],
     # Trainers print their logs to stdout; with --json stdout carries one JSON object only.
     quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     with quiet:
-        result = train(recipe, progress=not as_json)
+        result = train(recipe, progress=False, on_step=None if as_json else print_step)
     show_result(result, recipe, as_json)
+
+
+def step_line(s) -> str:
+    """`step 3/24  loss 2.3100  lr 1.80e-04  1,234 tokens/s` (a StepLog, one line)."""
+    parts = [f"step {s.step}/{s.max_steps}"]
+    if s.loss is not None:
+        parts.append(f"loss {s.loss:.4f}")
+    if s.learning_rate is not None:
+        parts.append(f"lr {s.learning_rate:.2e}")
+    if s.tokens_per_s is not None:
+        parts.append(f"{s.tokens_per_s:,.0f} tokens/s")
+    return "  ".join(parts)
+
+
+def print_step(s) -> None:
+    print(step_line(s), file=sys.stderr, flush=True)
+
+
+def eval_hint(recipe, out_dir) -> str:
+    """The `assay eval` command for the adapter, with every task setting it was trained with
+    (the eval prompt must be the training prompt)."""
+    import json
+    import shlex
+
+    q = shlex.quote
+    parts = ["assay eval", q(recipe.task or "TASK"), "--data HELD_OUT.jsonl",
+             f"--model {q('base=hf:' + str(recipe.model))}",
+             f"--model {q(f'ft=hf:{recipe.model}+{out_dir}')}"]
+    for key, value in (recipe.task_options or {}).items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        parts.append(f"--task-option {q(f'{key}={text}')}")
+    if recipe.task_module:
+        parts.append(f"--task-module {q(recipe.task_module)}")
+    return " ".join(parts)
 
 
 def show_result(result, recipe, as_json: bool) -> None:
@@ -87,10 +121,9 @@ def show_result(result, recipe, as_json: bool) -> None:
     console.print(f"run record: {result.record_path}")
     if result.merged_dir:
         console.print(f"merged 16-bit weights: {result.merged_dir}")
-    task = recipe.task or "TASK"
-    console.print(f"evaluate it: assay eval {task} --data HELD_OUT.jsonl --model "
-                  f"base=hf:{recipe.model} --model ft=hf:{recipe.model}+{result.out_dir} "
-                  "--out runs/compare")
+    # one unwrapped line: it is meant to be copied
+    console.print(f"evaluate it: {eval_hint(recipe, result.out_dir)}", markup=False,
+                  highlight=False, soft_wrap=True)
 
 
 def _command(method: str):

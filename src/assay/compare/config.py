@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..train.config import opt
+from ..config import opt
 
 
 @dataclass(frozen=True)

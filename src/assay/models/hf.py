@@ -107,7 +107,13 @@ class HFBackend:
             from ..errors import require
 
             peft = require("peft", "train")
-            model = peft.PeftModel.from_pretrained(model, str(self.files.adapter_dir))
+            try:
+                model = peft.PeftModel.from_pretrained(model, str(self.files.adapter_dir))
+            except (ValueError, KeyError, RuntimeError, OSError) as exc:
+                raise AssayError(
+                    f"cannot put the adapter {self.files.adapter_dir} on {self.files.model_dir}: "
+                    f"{str(exc).splitlines()[0][:300]}. Fix: use the base model the adapter "
+                    "was trained on (its adapter_config.json names it)") from None
         return model.to(device).eval()
 
     # -- generation ---------------------------------------------------------------------------

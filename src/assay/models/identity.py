@@ -64,6 +64,27 @@ def resolve_local(model: str) -> Path:
             "of a local model directory") from exc
 
 
+def resolve_adapter(adapter: str) -> Path:
+    """A PEFT adapter directory (the one `assay train` writes), checked before anything loads."""
+    path = Path(adapter).expanduser()
+    if not path.exists():
+        if adapter.startswith((".", "/", "~")) or adapter.count("/") != 1:
+            raise AssayError(f"adapter directory '{adapter}' does not exist. Fix: give the "
+                             "directory `assay train` wrote (its --out) after the '+' in "
+                             "hf:MODEL+ADAPTER_DIR")
+        path = resolve_local(adapter)  # an adapter already in the local HF cache
+    if not path.is_dir():
+        raise AssayError(f"adapter '{adapter}' is a file. Fix: give the adapter's directory "
+                         "after the '+' in hf:MODEL+ADAPTER_DIR")
+    if not (path / "adapter_config.json").is_file():
+        full = (path / "config.json").is_file()
+        hint = (" it looks like a full model: evaluate it alone as hf:" + adapter) if full else (
+            " give the directory `assay train` wrote (its --out)")
+        raise AssayError(f"'{adapter}' is not a PEFT adapter directory (no adapter_config.json)."
+                         f" Fix:{hint}")
+    return path.resolve()
+
+
 def hashed_files(directory: Path) -> list[Path]:
     """The top-level files of ``directory`` that take part in its content hash, sorted by name."""
     return sorted(p for p in directory.iterdir()
@@ -135,7 +156,7 @@ class LocalModel:
     @classmethod
     def locate(cls, model: str, adapter: str | None = None) -> LocalModel:
         model_dir = resolve_local(model)
-        adapter_dir = resolve_local(adapter) if adapter else None
+        adapter_dir = resolve_adapter(adapter) if adapter else None
         own = adapter_dir is not None and (adapter_dir / "tokenizer_config.json").is_file()
         return cls(model_dir, adapter_dir, adapter_dir if own else model_dir)
 

@@ -6,7 +6,10 @@ httpx 0.28 took 10.6 s for 1,000 requests where aiohttp took 1.77 s and a bare a
 
 Bounded concurrency (one semaphore per model), a keep-alive connection pool, per-request timeouts,
 retries with exponential backoff and full jitter on connection errors, timeouts, 429, 5xx and
-malformed responses, honouring ``Retry-After``. Several base URLs spread the load: each request
+malformed responses, honouring ``Retry-After``; each retry and wait is reported, with its reason,
+to the caller's ``on_retry``. A preflight (``GET /v1/models``) fails fast, naming the cause, when
+a URL refuses connections, the key is refused or the model is not served; a server without that
+endpoint is checked by its first request instead. Several base URLs spread the load: each request
 goes to the replica with the fewest requests in flight. The API key is read from the environment
 at start-up and only ever sent in the Authorization header: it is not part of the identity, the
 store, the manifest or any log.
@@ -30,6 +33,10 @@ from ._types import Completion, Request
 from .spec import ModelSpec
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+# A chat completion of a few hundred tokens on a loaded server takes seconds to a minute; two
+# minutes names a stuck request long before 6 attempts x 300 s (30 min) would.
+DEFAULT_TIMEOUT_S = 120.0
+PREFLIGHT_TIMEOUT_S = 10.0
 
 
 class OpenAIBackend:
@@ -39,7 +46,7 @@ class OpenAIBackend:
                "max_backoff_s", "extra_body"}
 
     def __init__(self, spec: ModelSpec, *, concurrency: int = 32,
-                 api_key_env: str = "OPENAI_API_KEY", timeout_s: float = 300.0,
+                 api_key_env: str = "OPENAI_API_KEY", timeout_s: float = DEFAULT_TIMEOUT_S,
                  max_retries: int = 5, backoff_s: float = 0.5, max_backoff_s: float = 30.0,
                  extra_body: dict | None = None, **_: Any):
         if concurrency < 1:
@@ -51,6 +58,7 @@ class OpenAIBackend:
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.extra_body = dict(extra_body or {})
+        self.api_key_env = api_key_env
         self._api_key = os.environ.get(api_key_env) or None
         self._in_flight = {u: 0 for u in spec.base_urls}
         self._rng = random.Random(0)  # jitter only: never affects results
@@ -68,22 +76,19 @@ class OpenAIBackend:
             asyncio.run(self.agenerate(requests, on_done))
 
     async def agenerate(self, requests: Sequence[Request],
-                        on_done: Callable[[Request, Completion], None]) -> None:
-        """The same, inside a running event loop (the runner serves several models at once)."""
-        import aiohttp  # here, not at the top: a fully cached rerun never needs it (0.25 s)
+                        on_done: Callable[[Request, Completion], None],
+                        on_retry: Callable[[str], None] | None = None) -> None:
+        """The same, inside a running event loop (the runner serves several models at once).
 
-        # Plain-http replicas (a local vLLM) need no TLS context; building one costs 0.1 s.
-        tls = any(u.startswith("https://") for u in self.spec.base_urls)
-        connector = aiohttp.TCPConnector(limit=self.concurrency, keepalive_timeout=60,
-                                         ssl=None if tls else False)
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        timeout = aiohttp.ClientTimeout(total=self.timeout_s, connect=min(30.0, self.timeout_s))
+        on_retry(message) is called before each wait between attempts, with the reason and the
+        wait, e.g. "HTTP 429 from URL, waiting 30 s as the server asked (attempt 1 of 6)".
+        """
+        timeout = self._timeout(self.timeout_s, connect=10.0)
         sem = asyncio.Semaphore(self.concurrency)
-        async with aiohttp.ClientSession(connector=connector, headers=headers, timeout=timeout,
-                                         trust_env=True) as client:
+        async with self._session(timeout, self.concurrency) as client:
             async def one(req: Request) -> None:
                 async with sem:
-                    completion = await self._complete(client, req)
+                    completion = await self._complete(client, req, on_retry)
                 on_done(req, completion)
 
             tasks = [asyncio.create_task(one(r)) for r in requests]
@@ -92,6 +97,58 @@ class OpenAIBackend:
             finally:
                 for t in tasks:
                     t.cancel()
+
+    def _timeout(self, total: float, connect: float):
+        import aiohttp
+
+        return aiohttp.ClientTimeout(total=total, sock_connect=min(connect, total))
+
+    def _session(self, timeout, limit: int):
+        import aiohttp  # here, not at the top: a fully cached rerun never needs it (0.25 s)
+
+        # Plain-http replicas (a local vLLM) need no TLS context; building one costs 0.1 s.
+        tls = any(u.startswith("https://") for u in self.spec.base_urls)
+        connector = aiohttp.TCPConnector(limit=limit, keepalive_timeout=60,
+                                         ssl=None if tls else False)
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        return aiohttp.ClientSession(connector=connector, headers=headers, timeout=timeout,
+                                     trust_env=True)
+
+    async def apreflight(self) -> None:
+        """Fail fast when a URL is dead, the key is refused or the model is not served.
+
+        ``GET {url}/models`` on every replica, with a short timeout. A server without that
+        endpoint (or one that answers it oddly) passes: its first request shows the cause.
+        """
+        async with self._session(self._timeout(PREFLIGHT_TIMEOUT_S, 5.0), 4) as client:
+            for url in self.spec.base_urls:
+                await self._check_url(client, url)
+
+    async def _check_url(self, client, url: str) -> None:
+        import aiohttp
+
+        try:
+            async with client.get(f"{url}/models") as resp:
+                status, raw = resp.status, await resp.read()
+        except asyncio.TimeoutError:
+            raise AssayError(f"no answer from {url}/models within {PREFLIGHT_TIMEOUT_S:.0f} s. "
+                             "Fix: check that the server is up and reachable from here") from None
+        except aiohttp.ClientError as exc:
+            raise AssayError(f"{_cause(exc, url)}. Fix: start the server (e.g. `vllm serve "
+                             f"{self.spec.model}`) or correct the URL in the --model spec") from None
+        if status in (401, 403):
+            raise AssayError(self._auth_message(status, url))
+        served = _served_models(raw) if status == 200 else None
+        if served and self.spec.model not in served:
+            shown = ", ".join(served[:20]) + (", ..." if len(served) > 20 else "")
+            raise AssayError(f"model '{self.spec.model}' not served at {url}; served: {shown}. "
+                             "Fix: use one of these names in --model LABEL=openai:NAME@URL")
+
+    def _auth_message(self, status: int, url: str) -> str:
+        unset = "" if self._api_key else f" ({self.api_key_env} is not set)"
+        return (f"HTTP {status} from {url}: check {self.api_key_env}{unset} (or the "
+                f"--api-key-env variable). Fix: export {self.api_key_env}=YOUR_KEY, or name the "
+                "variable that holds the key with --api-key-env")
 
     def _pick_url(self) -> str:
         low = min(self._in_flight.values())
@@ -112,15 +169,18 @@ class OpenAIBackend:
         body.update(self.extra_body)
         return body
 
-    async def _complete(self, client, req: Request) -> Completion:
+    async def _complete(self, client, req: Request,
+                        on_retry: Callable[[str], None] | None = None) -> Completion:
         import aiohttp
 
         body = self._body(req)
         last_error = "no attempt made"
-        for attempt in range(1, self.max_retries + 2):
+        attempts = self.max_retries + 1
+        for attempt in range(1, attempts + 1):
             url = self._pick_url()
             self._in_flight[url] += 1
             start = time.perf_counter()
+            asked = None
             try:
                 async with client.post(f"{url}/chat/completions", json=body) as resp:
                     raw = await resp.read()
@@ -134,25 +194,73 @@ class OpenAIBackend:
                         wait = self._backoff(attempt)
                 elif status in RETRY_STATUS:
                     last_error = f"HTTP {status} from {url}: {_text(raw, 200)}"
-                    wait = _retry_after(retry_after)
-                    wait = self._backoff(attempt) if wait is None else wait
+                    asked = _retry_after(retry_after)
+                    wait = self._backoff(attempt) if asked is None else asked
+                elif status in (401, 403):
+                    return Completion(error=self._auth_message(status, url), attempts=attempt)
                 else:
                     return Completion(error=f"HTTP {status} from {url}: {_text(raw, 500)}",
                                       attempts=attempt)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                last_error = f"{type(exc).__name__} talking to {url}: {exc}"
+            except asyncio.TimeoutError:
+                last_error = (f"no response from {url} within {self.timeout_s:g} s (--timeout-s; "
+                              "raise it for long completions)")
+                wait = self._backoff(attempt)
+            except aiohttp.ClientError as exc:
+                last_error = _cause(exc, url)
                 wait = self._backoff(attempt)
             finally:
                 self._in_flight[url] -= 1
-            if attempt <= self.max_retries:
-                await asyncio.sleep(min(wait, self.max_backoff_s))
-        return Completion(error=f"{last_error} (after {self.max_retries + 1} attempts)",
-                          attempts=self.max_retries + 1)
+            if attempt < attempts:
+                wait = min(wait, self.max_backoff_s)
+                if on_retry is not None:
+                    why = " as the server asked" if asked is not None else ""
+                    on_retry(f"{_short(last_error)}, waiting {_secs(wait)}{why} (attempt "
+                             f"{attempt} of {attempts})")
+                await asyncio.sleep(wait)
+        return Completion(error=f"{last_error} (after {attempts} attempts)", attempts=attempts)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter."""
         cap = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
         return self._rng.uniform(0, cap)
+
+
+def _cause(exc: Exception, url: str) -> str:
+    """What went wrong talking to url, in the words a user searches for."""
+    import errno
+
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        os_error = getattr(exc, "os_error", None)
+        if getattr(os_error, "errno", None) == errno.ECONNREFUSED or (
+                "refused" in str(exc).lower()):
+            return f"connection refused at {url}"
+        if isinstance(os_error, OSError) and "name" in str(os_error).lower():
+            return f"cannot resolve the host of {url} ({os_error})"
+        return f"cannot connect to {url} ({os_error or exc})"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return f"{url} closed the connection without answering"
+    return f"{type(exc).__name__} talking to {url}: {exc}"
+
+
+def _secs(s: float) -> str:
+    return f"{s:.0f} s" if s >= 10 else f"{s:.1f} s"
+
+
+def _short(error: str) -> str:
+    """The first part of an error, for a retry line (the body of a 5xx can be long)."""
+    head = error.split(": ", 1)[0] if error.startswith("HTTP ") else error
+    return head[:160]
+
+
+def _served_models(raw: bytes) -> list[str] | None:
+    """The model ids of a /models answer, or None when it is not the usual list."""
+    try:
+        data = json.loads(raw)["data"]
+        return [str(m["id"]) for m in data]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _text(raw: bytes, limit: int) -> str:

@@ -8,6 +8,7 @@ plugged in with ``--task-module my_pkg.my_task``: the module defines a Task subc
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
 from ..errors import AssayError
@@ -38,10 +39,93 @@ def get_task(name: str, **options: Any) -> Task:
         raise AssayError(f"unknown task '{name}'. Known tasks: {', '.join(sorted(TASKS))}. "
                          "Fix: pick one of these, or plug in your own with --task-module MODULE")
     factory = _resolve(TASKS[name])
+    check_options(name, factory, options)
     try:
         return factory(**options)
-    except TypeError as exc:
-        raise AssayError(f"task '{name}' does not take options {sorted(options)}: {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise AssayError(f"task '{name}': {exc}. Fix: change the --task-option (task_options "
+                         f"in a config); its options: {_described(task_options(factory))}"
+                         ) from exc
+
+
+def task_options(factory: Any) -> dict[str, tuple[Any, Any]] | None:
+    """A task constructor's options: name -> (type hint or None, default); None when it takes
+    any keyword (``**kwargs``), so that nothing can be checked."""
+    import inspect
+    import typing
+
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return None
+    try:
+        hints = typing.get_type_hints(factory.__init__ if isinstance(factory, type) else factory)
+    except Exception:  # an unresolvable annotation: check names only
+        hints = {}
+    return {n: (hints.get(n), p.default) for n, p in params.items()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def _type_name(hint: Any) -> str:
+    import typing
+
+    args = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
+    names = [getattr(typing.get_origin(a) or a, "__name__", str(a)) for a in args]
+    return " or ".join(names)
+
+
+def _described(opts: dict | None) -> str:
+    if not opts:
+        return "none" if opts is not None else "any (the task takes **kwargs)"
+    return ", ".join(f"{n} ({_type_name(h) if h else 'any'}, default {d!r})"
+                     for n, (h, d) in opts.items())
+
+
+def check_options(name: str, factory: Any, options: dict[str, Any]) -> None:
+    """Unknown option names and values of the wrong type, each named with the valid ones."""
+    opts = task_options(factory)
+    if opts is None:
+        return
+    for key, value in options.items():
+        if key not in opts:
+            raise AssayError(f"task '{name}' has no option '{key}'. Its options: "
+                             f"{_described(opts)}. Fix: --task-option NAME=VALUE with one "
+                             "of these")
+        hint = opts[key][0]
+        if hint is not None and not _fits(value, hint):
+            default = opts[key][1]
+            example = "VALUE" if default is None else json.dumps(default)
+            raise AssayError(f"task '{name}' option '{key}' must be {_type_name(hint)}, got "
+                             f"{value!r}. Fix: e.g. --task-option {key}={example}")
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    import typing
+
+    if hint is Any:
+        return True
+    args = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, _union()) else (hint,)
+    for t in args:
+        base = typing.get_origin(t) or t
+        if value is None and t is type(None):
+            return True
+        if base is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True
+        if base is int and isinstance(value, bool):
+            continue
+        if isinstance(base, type) and isinstance(value, base):
+            return True
+        if not isinstance(base, type):  # Literal, TypeVar, ...: not checked here
+            return True
+    return False
+
+
+def _union():
+    import types
+
+    return types.UnionType
 
 
 def load_task_module(module_name: str) -> str:

@@ -12,20 +12,15 @@ fail before any model is loaded.
 from __future__ import annotations
 
 import dataclasses
-import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import coerce, fields_help, fields_of, layered, opt, parse_sets, read_yaml
 from ..errors import AssayError, InputError
 
-
-def opt(default: Any, help: str, *, choices: tuple | None = None) -> Any:
-    """A recipe field: its default and its one line of documentation (plus allowed values)."""
-    meta = {"help": help, "choices": choices}
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
-    return field(default=default, metadata=meta)
+__all__ = ["opt", "coerce", "fields_help", "fields_of", "parse_sets", "Recipe", "SFTRecipe",
+           "DPORecipe", "SDPORecipe", "RECIPES", "load_recipe", "check_recipe", "recipe_dict"]
 
 
 @dataclass
@@ -154,90 +149,20 @@ class SDPORecipe(Recipe):
 RECIPES: dict[str, type[Recipe]] = {"sft": SFTRecipe, "dpo": DPORecipe, "sdpo": SDPORecipe}
 
 
-def fields_of(cls: type[Recipe]) -> list[dataclasses.Field]:
-    return list(dataclasses.fields(cls))
+# Settings that name files: a relative path in a YAML file is read against the YAML's directory
+# when it exists there (a recipe travels with its data), else against the current directory.
+PATH_FIELDS = ("model", "data", "accelerate_config")
 
 
-def fields_help(cls: type[Recipe]) -> str:
-    """One line per field: name, default, documentation (the text shown by --help)."""
-    lines = []
-    for f in fields_of(cls):
-        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-        choices = f.metadata.get("choices")
-        extra = f" One of {', '.join(choices)}." if choices else ""
-        lines.append(f"  {f.name} (default {default!r}): {f.metadata['help']}{extra}")
-    return "\n".join(lines)
-
-
-def _hints(cls: type[Recipe]) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _allowed(hint: Any) -> tuple[type, ...]:
-    args = typing.get_args(hint)
-    types = args if args else (hint,)
-    return tuple(typing.get_origin(t) or t for t in types)
-
-
-def coerce(cls: type[Recipe], name: str, value: Any, *, where: str) -> Any:
-    """Check one value against the field's type; ints are accepted for floats."""
-    allowed = _allowed(_hints(cls)[name])
-    if value is None and type(None) in allowed:
-        return None
-    if float in allowed and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if float in allowed and isinstance(value, str):  # YAML 1.1 reads 1e-4 as a string
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    ok = isinstance(value, tuple(t for t in allowed if t is not type(None)))
-    if not ok or (isinstance(value, bool) and bool not in allowed):
-        names = " or ".join(t.__name__ for t in allowed)
-        raise InputError(f"expected {names}, found {type(value).__name__}", file=where,
-                         field=name, value=value, fix=f"give '{name}' a {names}")
-    choices = next(f for f in fields_of(cls) if f.name == name).metadata.get("choices")
-    if choices and value not in choices:
-        raise InputError(f"must be one of {list(choices)}", file=where, field=name,
-                         value=value, fix=f"use one of {list(choices)}")
-    return value
-
-
-def _unknown(cls: type[Recipe], key: str, where: str) -> InputError:
-    valid = ", ".join(f.name for f in fields_of(cls))
-    return InputError(f"unknown setting for `assay train {cls.method}`", file=where, field=key,
-                      fix=f"use one of: {valid}")
-
-
-def _read_yaml(path: str | Path) -> dict[str, Any]:
-    import yaml
-
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("config file not found", file=str(p), fix="check the path given to "
-                         "--config")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}", file=str(p)) from exc
-    if not isinstance(data, dict):
-        raise InputError("expected a mapping of setting: value", file=str(p), value=data)
-    return data
-
-
-def parse_sets(pairs: list[str] | None) -> dict[str, Any]:
-    """``key=value`` overrides; each value is read as YAML (numbers, true, lists)."""
-    import yaml
-
-    out: dict[str, Any] = {}
-    for p in pairs or []:
-        key, eq, raw = p.partition("=")
-        if not eq or not key.strip():
-            raise AssayError(f"bad --set '{p}'. Fix: write KEY=VALUE, e.g. --set lora_r=32")
-        try:
-            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            out[key.strip()] = raw
+def _relative_to(config: str | Path, data: dict[str, Any]) -> dict[str, Any]:
+    here = Path(config).resolve().parent
+    out = dict(data)
+    for key in PATH_FIELDS:
+        value = out.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            beside = here / value
+            if beside.exists():
+                out[key] = str(beside)
     return out
 
 
@@ -247,16 +172,9 @@ def load_recipe(method: str, config: str | Path | None = None,
     if method not in RECIPES:
         raise ValueError(f"method must be one of {sorted(RECIPES)}, got {method!r}")
     cls = RECIPES[method]
-    names = {f.name for f in fields_of(cls)}
-    values: dict[str, Any] = {}
-    layers = [(_read_yaml(config), str(config))] if config else []
+    layers = [(_relative_to(config, read_yaml(config)), str(config))] if config else []
     layers.append((dict(overrides or {}), "command line"))
-    for data, where in layers:
-        for key, value in data.items():
-            if key not in names:
-                raise _unknown(cls, key, where)
-            values[key] = coerce(cls, key, value, where=where)
-    recipe = cls(**values)
+    recipe = cls(**layered(cls, layers, f"assay train {method}"))
     check_recipe(recipe)
     return recipe
 

@@ -8,6 +8,7 @@ checks that TRL did so.
 from __future__ import annotations
 
 from ..errors import AssayError
+from .steps import run_trainer
 from ._shared import TrainResult, finish, hf_dataset, prepare
 from .config import DPORecipe
 from .loading import lora_config, load_base_model, training_kwargs
@@ -35,9 +36,10 @@ def build_dpo_trainer(p, *, progress: bool = True):
     return trainer
 
 
-def train_dpo(recipe: DPORecipe, *, progress: bool = True) -> TrainResult:
+def train_dpo(recipe: DPORecipe, *, progress: bool = True,
+               on_step=None) -> TrainResult:
     """Train a LoRA adapter with DPO; writes the adapter, tokenizer and record to recipe.out."""
     p = prepare(recipe)
     trainer = build_dpo_trainer(p, progress=progress)
-    trainer.train()
+    run_trainer(trainer, on_step)
     return finish(p, trainer, extra={"reference_model": REFERENCE})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from ..errors import AssayError
+from .steps import run_trainer
 from ._shared import TrainResult, finish, hf_dataset, prepare
 from .config import SDPORecipe
 from .data import has_feedback
@@ -54,10 +55,11 @@ def build_sdpo_trainer(p, *, progress: bool = True):
                        peft_config=lora_config(p.recipe)), feedback
 
 
-def train_sdpo(recipe: SDPORecipe, *, progress: bool = True) -> TrainResult:
+def train_sdpo(recipe: SDPORecipe, *, progress: bool = True,
+               on_step=None) -> TrainResult:
     """Train a LoRA adapter with SDPO; writes the adapter, tokenizer and record to recipe.out."""
     p = prepare(recipe)
     trainer, feedback = build_sdpo_trainer(p, progress=progress)
-    trainer.train()
+    run_trainer(trainer, on_step)
     return finish(p, trainer, extra={"environment_feedback": feedback,
                                      "rewards": list(recipe.rewards)})

@@ -7,6 +7,7 @@ completion and its end token are supervised.
 
 from __future__ import annotations
 
+from .steps import run_trainer
 from ._shared import TrainResult, finish, hf_dataset, prepare
 from .config import SFTRecipe
 from .loading import lora_config, load_base_model, training_kwargs
@@ -17,7 +18,9 @@ def sft_config(recipe: SFTRecipe, out, *, progress: bool = True):
 
     return SFTConfig(**training_kwargs(recipe, out, progress=progress),
                      max_length=recipe.max_length,
-                     completion_only_loss=recipe.completion_only_loss, packing=recipe.packing)
+                     completion_only_loss=recipe.completion_only_loss, packing=recipe.packing,
+                     # tokens/s in the step lines (DPO batches have no input_ids to count)
+                     include_num_input_tokens_seen="non_padding")
 
 
 def build_sft_trainer(p, *, progress: bool = True):
@@ -30,9 +33,10 @@ def build_sft_trainer(p, *, progress: bool = True):
                       peft_config=lora_config(p.recipe))
 
 
-def train_sft(recipe: SFTRecipe, *, progress: bool = True) -> TrainResult:
+def train_sft(recipe: SFTRecipe, *, progress: bool = True,
+               on_step=None) -> TrainResult:
     """Train a LoRA adapter with SFT; writes the adapter, tokenizer and record to recipe.out."""
     p = prepare(recipe)
     trainer = build_sft_trainer(p, progress=progress)
-    trainer.train()
+    run_trainer(trainer, on_step)
     return finish(p, trainer)
