@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..metrics import Metric, cluster_labels, value_interval
+from ..metrics import Metric, cluster_labels, gap_of, gap_value, value_interval
 from ..records import greedy_by_id
 from .join import Joined
 from .result import DESCRIPTIVE, Discordant, Distribution, McNemarDetail, MetricComparison
@@ -62,32 +62,8 @@ def _finite(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def gap_value(value: float, baseline: float, direction: str) -> float:
-    """How far a value is on the good side of its baseline (negative: worse than the floor)."""
-    if direction == "lower":
-        return baseline - value
-    if direction == "magnitude":
-        return abs(baseline) - abs(value)
-    if direction == "target":
-        return -abs(value - baseline)
-    return value - baseline
-
-
 def gap_metric(metric: Metric) -> Metric:
-    """The metric's gap over its baseline as a metric of its own over the two statistics side by
-    side ([metric | baseline] columns), so its paired interval comes from the same bootstrap."""
-    base_line = metric.baseline
-    k1 = metric.width + 1
-
-    def stats(item):
-        a, b = metric.vector(item), base_line.vector(item)
-        return None if a[0] == 0 and b[0] == 0 else np.concatenate([a, b])
-
-    def reduce(s):
-        return gap_value(metric.of_sums(s[..., :k1]), base_line.of_sums(s[..., k1:]),
-                         metric.direction)
-    return Metric(f"{metric.name} gap", "custom", stats, k1 + base_line.width + 1,
-                  lambda s: reduce(s), role="descriptive", direction="none")
+    return gap_of(metric)
 
 
 def _discordant(ids, a, b, paired: Paired):

@@ -263,6 +263,39 @@ def custom(name: str, item_stats: Callable[[Item], Sequence[float] | None], widt
                   role, description, baseline, cluster)
 
 
+def gap_value(value, baseline, direction: str):
+    """How far a value is on the good side of its baseline (negative: worse than the floor)."""
+    if direction == "lower":
+        return baseline - value
+    if direction == "magnitude":
+        return abs(baseline) - abs(value)
+    if direction == "target":
+        return -abs(value - baseline)
+    return value - baseline
+
+
+def gap_of(metric: Metric, name: str | None = None, *, role: Role = "descriptive",
+           description: str = "") -> Metric:
+    """The metric's gap over its baseline as a metric of its own (higher is better), over the
+    two statistics side by side ([metric | baseline] columns): a comparison bootstraps it like
+    any other metric, and it is never computed a second way."""
+    base_line = metric.baseline
+    if base_line is None:
+        raise ValueError(f"metric '{metric.name}' has no baseline, so it has no gap")
+    k1 = metric.width + 1
+
+    def stats(item: Item):
+        a, b = metric.vector(item), base_line.vector(item)
+        return None if a[0] == 0 and b[0] == 0 else np.concatenate([a, b])
+
+    def reduce(s):
+        return gap_value(metric.of_sums(s[..., :k1]), base_line.of_sums(s[..., k1:]),
+                         metric.direction)
+    return Metric(name or f"{metric.name} gap", "custom", stats, k1 + base_line.width + 1,
+                  reduce, direction="higher" if role != "descriptive" else "none", role=role,
+                  description=description)
+
+
 def primary(*metrics: Metric) -> list[Metric]:
     """The given metrics with role 'primary' (a task's headline metrics)."""
     return [replace(m, role="primary") for m in metrics]

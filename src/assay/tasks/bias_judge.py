@@ -24,8 +24,9 @@ from typing import Any
 
 from ..dataset import Dataset, Field, load_items, read_records
 from ..errors import InputError
-from ..metrics import Metric, confusion, custom, mean, rate, sliced, value_interval
-from ..records import by_item, greedy, greedy_record, score, slice_values
+from ..metrics import (Metric, confusion, from_scores, greedy_score, majority, mean, rate, sliced,
+                       value_interval)
+from ..records import by_item, greedy, score, slice_values
 from ._protocol import MIN_SLICE_N, ORIGINAL, SWAPPED, Check, Messages, Output, Record, Task, Unparsed
 
 VERDICTS = ("A", "B", "TIE")
@@ -193,34 +194,15 @@ def _length_gap(verdict: str | None, len_a: int, len_b: int) -> int | None:
 
 # ---- metrics: each declared once, from per-item statistics (assay.metrics)
 
-def _verdict_of(item, pass_: str = ORIGINAL) -> tuple[dict, str] | None:
-    """(scores, verdict) of an item's greedy record of a pass when its verdict parsed."""
-    row = greedy_record(item, pass_)
-    if row is None or row["scores"]["verdict"] is None:
-        return None
-    return row["scores"], row["scores"]["verdict"]
-
-
-def _human_pair(item):
-    got = _verdict_of(item)
-    return None if got is None else (got[0]["human"], got[1])
+def _parsed(fn, pass_: str = ORIGINAL):
+    """item -> fn(scores) of the greedy record of ``pass_`` when its verdict parsed."""
+    return from_scores(lambda s: None if s["verdict"] is None else fn(s), pass_)
 
 
 def _flipped(item):
-    got, other = _verdict_of(item), _verdict_of(item, SWAPPED)
-    return None if got is None or other is None else other[1] != got[1]
-
-
-def _agree(item):
-    row = greedy_record(item)
-    return None if row is None else bool(row["scores"]["agree"])
-
-
-def _majority_stats(item):
-    row = greedy_record(item)
-    if row is None:
-        return None
-    return tuple(float(row["scores"]["human"] == v) for v in VERDICTS)
+    got, other = _parsed(lambda s: s["verdict"])(item), _parsed(lambda s: s["verdict"],
+                                                                SWAPPED)(item)
+    return None if got is None or other is None else other != got
 
 
 def _consistency(item):
@@ -228,49 +210,31 @@ def _consistency(item):
                  if r["sample"] is not None and r["pass"] == ORIGINAL and r["scores"]}
     if not by_sample:
         return None
-    row = greedy_record(item)
-    return _consistent(by_sample, row["scores"]["verdict"] if row else None)
-
-
-def _consistent(by_sample: dict[int, str | None], greedy_verdict: str | None) -> bool | None:
     verdicts = list(by_sample.values())
-    if len(by_sample) == 1:
-        verdicts.append(greedy_verdict)
-    if any(v is None for v in verdicts):
-        return None
-    return len(set(verdicts)) == 1
+    if len(verdicts) == 1:  # one sample: its agreement with the greedy verdict
+        verdicts.append(from_scores(lambda s: s["verdict"])(item))
+    return None if any(v is None for v in verdicts) else len(set(verdicts)) == 1
 
 
-def _chosen_gap(item):
-    got = _verdict_of(item)
-    return None if got is None else got[0]["chosen_minus_rejected"]
-
-
-def _human_gap(item):
-    row = greedy_record(item)
-    return None if row is None else row["scores"]["human_chosen_minus_rejected"]
-
-
-MAJORITY = custom("majority label", _majority_stats, len(VERDICTS),
-                  lambda s: s.max(axis=-1) / s.sum(axis=-1), direction="none", role="descriptive")
-KAPPA = confusion("kappa", VERDICTS, _human_pair, "kappa", role="primary", cluster="question",
-                  description="Cohen's kappa vs the human verdict, A/B/TIE, parse failures "
-                  "dropped")
+KAPPA = confusion("kappa", VERDICTS, _parsed(lambda s: (s["human"], s["verdict"])), "kappa",
+                  role="primary", cluster="question", description="Cohen's kappa vs the human "
+                  "verdict, A/B/TIE, parse failures dropped")
 # agreement is primary beside kappa: kappa drops the judge's parse failures (as the published
 # evaluation does), so a judge could raise it by failing on hard pairs; agreement counts a
 # failure as a disagreement
-AGREEMENT = rate("agreement", _agree, role="primary", baseline=MAJORITY, cluster="question",
+AGREEMENT = rate("agreement", greedy_score("agree"), role="primary", cluster="question",
+                 baseline=majority("majority label", "human", VERDICTS),
                  description="verdict equals the human's (a parse failure counts as no)")
-POSITION_BIAS = rate("position_bias", _flipped, direction="lower",
-                     cluster="question", description="verdict not mirrored when the responses "
-                     "swap places (pairs parsed in both orders)")
+POSITION_BIAS = rate("position_bias", _flipped, direction="lower", cluster="question",
+                     description="verdict not mirrored when the responses swap places (pairs "
+                     "parsed in both orders)")
 SELF_CONSISTENCY = rate("self_consistency", _consistency, cluster="question",
                         description="sampled verdicts all agree (pairs with a parse failure "
                         "left out)")
-HUMAN_VERBOSITY = mean("human verdicts", _human_gap,
-                       direction="none", role="descriptive")
-VERBOSITY_BIAS = mean("verbosity_bias", _chosen_gap,
-                      direction="magnitude", baseline=HUMAN_VERBOSITY, cluster="question",
+VERBOSITY_BIAS = mean("verbosity_bias", _parsed(lambda s: s["chosen_minus_rejected"]),
+                      direction="magnitude", cluster="question",
+                      baseline=mean("human verdicts", greedy_score("human_chosen_minus_rejected"),
+                                    direction="none", role="descriptive"),
                       description="words of the picked response minus the other (+ favours "
                       "longer); closer to 0 is better")
 
@@ -280,7 +244,7 @@ def _metrics(records: Sequence[Record]) -> list[Metric]:
     slices = slice_values(records, "slice")
     out += sliced([KAPPA, POSITION_BIAS], "slice", slices)
     for s in slices:
-        rows = [r for r in greedy(records) if str(score(r, "slice")) == s]
+        rows = [r for r in greedy(records) if str(r["scores"].get("slice")) == s]
         for c in slice_values(rows, "category"):
             out.append(KAPPA.by("slice", s).by("category", c))
     return out

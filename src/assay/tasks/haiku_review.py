@@ -34,7 +34,7 @@ import numpy as np
 
 from ..dataset import Field, load_items
 from ..text.haiku import TARGETS, haiku_form
-from ..metrics import Metric, confusion, custom, mean, rate
+from ..metrics import Metric, confusion, custom, from_scores, gap_of, greedy_score, mean, rate
 from ..records import greedy, greedy_record
 from ._protocol import ORIGINAL, Check, Messages, Output, Record, Task, Unparsed
 
@@ -351,47 +351,9 @@ def _mean(values: Sequence[float | None]) -> float:
     return sum(vals) / len(vals) if vals else math.nan
 
 
-def _score(key: str, parsed_only: bool = False):
-    def value(item):
-        row = greedy_record(item)
-        if row is None or (parsed_only and row.get("parse_error") is not None):
-            return None
-        return row["scores"].get(key)
-    return value
-
-
-def _form_ok(item):
-    row = greedy_record(item)
-    return None if row is None else bool(row["scores"].get("form_ok"))
-
-
-def _gap_stats(item):
-    row = greedy_record(item)
-    rel = None if row is None else row["scores"].get("relevance")
-    floor = None if row is None else row["scores"].get("relevance_floor")
-    if rel is None and floor is None:
-        return None
-    return (float(rel is not None), rel or 0.0, float(floor is not None), floor or 0.0)
-
-
-def _gap_from_sums(s):
-    return s[..., 1] / s[..., 0] - s[..., 3] / s[..., 2]
-
-
-def _category_pair(key: str):
-    def pair(item):
-        row = greedy_record(item)
-        if row is None or row["scores"].get("category") not in CATEGORIES:
-            return None
-        return row["scores"]["category"], row["scores"].get(key)
-    return pair
-
-
-def _gold_category(item):
-    row = greedy_record(item)
-    if row is None or row["scores"].get("category") not in CATEGORIES:
-        return None
-    return tuple(float(row["scores"]["category"] == c) for c in CATEGORIES)
+def _categorised(fn):
+    """item -> fn(scores) for items whose human comment has one of the four categories."""
+    return from_scores(lambda s: fn(s) if s.get("category") in CATEGORIES else None)
 
 
 def _majority_macro_f1(s):
@@ -401,24 +363,32 @@ def _majority_macro_f1(s):
     return 2 * m / (1 + m) / len(CATEGORIES)
 
 
-FORM_RATE = rate("form_rate", _form_ok, role="primary",
+FORM_RATE = rate("form_rate", greedy_score("form_ok"), role="primary",
                  description="share of valid 5-7-5 haiku (a parse failure is not valid)")
-SHUFFLE_FLOOR = mean("shuffle floor", _score("relevance_floor"), direction="none",
-                     role="descriptive")
-RELEVANCE = mean("relevance", _score("relevance"), role="primary", baseline=SHUFFLE_FLOOR,
+RELEVANCE = mean("relevance", greedy_score("relevance"), role="primary",
+                 baseline=mean("shuffle floor", greedy_score("relevance_floor"),
+                               direction="none", role="descriptive"),
                  description="mean cosine similarity of each haiku to its own human comment "
                  "(MiniLM); 0 for a parse failure")
-RELEVANCE_GAP = custom("relevance_gap", _gap_stats, 4, _gap_from_sums,
+RELEVANCE_GAP = gap_of(RELEVANCE, "relevance_gap", role="secondary",
                        description="relevance minus the shuffle floor (off-diagonal mean)")
-RELEVANCE_PARSED = mean("relevance_parsed", _score("relevance", parsed_only=True),
+def _parsed_relevance(item):
+    row = greedy_record(item)
+    return None if row is None or row.get("parse_error") else row["scores"].get("relevance")
+
+
+RELEVANCE_PARSED = mean("relevance_parsed", _parsed_relevance,
                         description="relevance over the parsed haiku only")
-MAJORITY_F1 = custom("majority label", _gold_category, len(CATEGORIES), _majority_macro_f1,
-                     direction="none", role="descriptive")
-CATEGORY_F1 = confusion("category_macro_f1", CATEGORIES, _category_pair("category_predicted"),
-                        "macro_f1", baseline=MAJORITY_F1,
-                        description="4-class macro-F1 of the haiku's predicted category")
-CEILING_F1 = confusion("ceiling", CATEGORIES, _category_pair("comment_category_predicted"),
-                       "macro_f1", direction="none", role="descriptive")
+CATEGORY_F1 = confusion(
+    "category_macro_f1", CATEGORIES, _categorised(lambda s: (s["category"],
+                                                          s.get("category_predicted"))),
+    "macro_f1", description="4-class macro-F1 of the haiku's predicted category",
+    baseline=custom("majority label", _categorised(lambda s: tuple(
+        float(s["category"] == c) for c in CATEGORIES)), len(CATEGORIES), _majority_macro_f1,
+        direction="none", role="descriptive"))
+CEILING_F1 = confusion("ceiling", CATEGORIES, _categorised(
+    lambda s: (s["category"], s.get("comment_category_predicted"))), "macro_f1",
+    direction="none", role="descriptive")
 
 
 def _metrics(records: Sequence[Record]) -> list[Metric]:
@@ -452,7 +422,7 @@ def _details(records: Sequence[Record], classifier: str | None) -> dict[str, Any
                  "over_one_backticked": sum(r["scores"].get("backticked", 0) > 1
                                             for r in parsed)},
         "relevance": {"mean": RELEVANCE.value(records),
-                      "shuffle_floor": SHUFFLE_FLOOR.value(records),
+                      "shuffle_floor": RELEVANCE.baseline.value(records),
                       "gap": RELEVANCE_GAP.value(records), "embedder": "all-MiniLM-L6-v2"},
         "diff_truncated": sum(bool(r["scores"].get("diff_truncated")) for r in rows),
         "diff_empty": sum(bool(r["scores"].get("diff_empty")) for r in rows),
@@ -460,7 +430,7 @@ def _details(records: Sequence[Record], classifier: str | None) -> dict[str, Any
     if classifier:
         out["category"] = {"classifier": classifier,
                            "macro_f1": CATEGORY_F1.value(records),
-                           "majority_baseline": MAJORITY_F1.value(records),
+                           "majority_baseline": CATEGORY_F1.baseline.value(records),
                            "ceiling_human_comments": _ceiling_f1(records),
                            "confusion": _confusion(_labelled(records))}
     else:

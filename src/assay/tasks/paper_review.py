@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from ..dataset import Dataset, Field, load_items
-from ..metrics import BINARY, Metric, confusion, custom, rate, sliced
-from ..records import by_item, greedy, greedy_record, score, slice_values
+from ..metrics import (BINARY, Metric, calibration_error, confusion, from_scores, majority,
+                       greedy_score, rate, reliability_bins, share_gap, sliced)
+from ..records import by_item, greedy, slice_values
 from ._protocol import MIN_SLICE_N, ORIGINAL, Check, Messages, Output, Record, Task, Unparsed
 from .peerread import cut_to_tokens, is_peerread_dir, read_peerread, strip_decision_statements
 
@@ -224,115 +225,45 @@ class PaperReview(Task):
 # ---- metrics: each declared once, from per-item statistics (assay.metrics)
 
 LABELS = (ACCEPT, REJECT)
-N_BINS = 10
-
-
-def _scores(item) -> dict | None:
-    row = greedy_record(item)
-    return None if row is None else row["scores"]
-
-
-def _pair(item):
-    """(gold, predicted) of the greedy review; a parse failure counts as the wrong label."""
-    s = _scores(item)
-    if s is None:
-        return None
-    return s["gold"], s["predicted"] or (REJECT if s["gold"] == ACCEPT else ACCEPT)
-
-
-def _always_accept_pair(item):
-    s = _scores(item)
-    return None if s is None else (s["gold"], ACCEPT)
+# a parse failure counts as the wrong label
+_pair = from_scores(lambda s: (s["gold"], s["predicted"]
+                               or (REJECT if s["gold"] == ACCEPT else ACCEPT)))
+_accepts = from_scores(lambda s: s["predicted"] == ACCEPT)
 
 
 def _always_accept(statistic: str) -> Metric:
-    return confusion("always accept", LABELS, _always_accept_pair, statistic,
-                     direction="none", role="descriptive")
+    return confusion("always accept", LABELS, from_scores(lambda s: (s["gold"], ACCEPT)),
+                     statistic, direction="none", role="descriptive")
 
 
-def _gold_stats(item):
-    s = _scores(item)
-    return None if s is None else (1.0, float(s["gold"] == ACCEPT))
-
-
-def _majority(s):
-    return np.maximum(s[..., 1], s[..., 0] - s[..., 1]) / s[..., 0]
-
-
-MAJORITY = custom("majority label", _gold_stats, 2, _majority, direction="none",
-                  role="descriptive")
-TRUE_ACCEPT_RATE = rate("true_accept_rate", lambda item: None if _scores(item) is None
-                        else _scores(item)["gold"] == ACCEPT, direction="none",
-                        role="descriptive", description="share of papers the venue accepted "
-                        "(the same for both models: a property of the items)")
-
-
-def _gap_stats(item):
-    s = _scores(item)
-    if s is None:
-        return None
-    return (1.0, float(s["predicted"] == ACCEPT), float(s["gold"] == ACCEPT))
-
-
-def _gap(s):
-    return np.abs(s[..., 1] - s[..., 2]) / s[..., 0]
-
-
-def _calibration_stats(item):
-    """(in bin k, P(accept), accepted) for the item's bin, in N_BINS equal-width bins of [0, 1]
-    (the binning of assay.stats.calibration)."""
-    s = _scores(item)
-    if s is None or s.get("p_accept") is None:
-        return None
-    p = float(s["p_accept"])
-    k = min(int(np.searchsorted(np.linspace(0, 1, N_BINS + 1)[1:-1], p, side="right")),
-            N_BINS - 1)
-    out = np.zeros(3 * N_BINS)
-    out[3 * k:3 * k + 3] = (1.0, p, float(s["gold"] == ACCEPT))
-    return out
-
-
-def _ece(s):
-    cells = s.reshape(s.shape[:-1] + (N_BINS, 3))
-    return np.abs(cells[..., 2] - cells[..., 1]).sum(axis=-1) / cells[..., 0].sum(axis=-1)
-
-
-def _outcome(key: str):
-    return lambda item: None if _scores(item) is None else bool(_scores(item)[key])
-
-
-# The headline (primary) metrics are chance-corrected or not fooled by a skewed set: on a set
-# that is 84% accept, always-accept reaches accuracy 0.842 and F1 0.914 but kappa 0.
+TRUE_ACCEPT_RATE = rate("true_accept_rate", from_scores(lambda s: s["gold"] == ACCEPT),
+                        direction="none", role="descriptive", description="share of papers "
+                        "the venue accepted (a property of the items)")
+# Primary: chance-corrected or not fooled by a skewed set (on 84% accept, always-accept has
+# accuracy 0.842 and F1 0.914 but kappa 0).
 KAPPA = confusion("kappa", LABELS, _pair, "kappa", role="primary", cluster="paper",
-                  description="Cohen's kappa of the decision against the venue's (0 for "
-                  "always-accept; a parse failure counts as the wrong label)")
-ACCURACY = rate("accuracy", _outcome("correct"), baseline=MAJORITY,
-                cluster="paper", description="share of papers whose decision matches the venue's")
-F1 = confusion("f1", LABELS, _pair, "f1", baseline=_always_accept("f1"),
-               cluster="paper", description="F1 with accept as positive")
-PRECISION = confusion("precision", LABELS, _pair, "precision",
-                      baseline=_always_accept("precision"), cluster="paper")
-RECALL = confusion("recall", LABELS, _pair, "recall", baseline=_always_accept("recall"),
-                   cluster="paper")
-PREDICTED_ACCEPT_RATE = rate(
-    "predicted_accept_rate", lambda item: None if _scores(item) is None
-    else _scores(item)["predicted"] == ACCEPT, direction="target", role="descriptive",
-    baseline=TRUE_ACCEPT_RATE, description="share of papers the model accepts; closer to the "
-    "true accept rate is better")
-ACCEPT_RATE_GAP = custom("accept_rate_gap", _gap_stats, 3, _gap, direction="lower",
-                         cluster="paper", description="|predicted - true accept rate|; stands "
-                         "in for calibration when the backend gives no logprobs")
-STRUCTURE = rate("structure_compliance", _outcome("structure_ok"), role="primary",
-                 cluster="paper",
-                 description="all seven sections and exactly one recommendation line")
-ECE = custom("ece", _calibration_stats, 3 * N_BINS, _ece, direction="lower", cluster="paper",
-             description="expected calibration error of P(ACCEPTANCE)")
+                  description="Cohen's kappa of the decision against the venue's")
+STRUCTURE = rate("structure_compliance", greedy_score("structure_ok"), role="primary",
+                 cluster="paper", description="all seven sections, one recommendation line")
+ACCURACY = rate("accuracy", greedy_score("correct"),
+                baseline=majority("majority label", "gold", LABELS), cluster="paper",
+                description="share of papers whose decision matches the venue's")
+F1, PRECISION, RECALL = (confusion(n, LABELS, _pair, n, baseline=_always_accept(n),
+                                   cluster="paper") for n in ("f1", "precision", "recall"))
+PREDICTED_ACCEPT_RATE = rate("predicted_accept_rate", _accepts, direction="target",
+                             role="descriptive", baseline=TRUE_ACCEPT_RATE,
+                             description="share accepted; closer to the true rate is better")
+ACCEPT_RATE_GAP = share_gap("accept_rate_gap", lambda s: s["predicted"] == ACCEPT,
+                            lambda s: s["gold"] == ACCEPT, cluster="paper",
+                            description="|predicted - true accept rate| (no logprobs needed)")
+ECE = calibration_error("ece", "p_accept", lambda s: s["gold"] == ACCEPT, cluster="paper",
+                        description="expected calibration error of P(ACCEPTANCE)")
 
 
 def _metrics(records: Sequence[Record]) -> list[Metric]:
     out = [KAPPA, STRUCTURE, ACCURACY, F1, PRECISION, RECALL, PREDICTED_ACCEPT_RATE,
            TRUE_ACCEPT_RATE, ACCEPT_RATE_GAP]
-    if any(score(r, "p_accept") is not None for r in greedy(records)):
+    if any(r["scores"].get("p_accept") is not None for r in greedy(records)):
         out.append(ECE)
     return out + sliced([KAPPA, ACCURACY, F1], "venue", slice_values(records, "venue"))
 
@@ -351,16 +282,16 @@ def _details(records: Sequence[Record]) -> dict[str, Any]:
                             "parse_failures_counted_as_errors": True}
         out["baselines"] = {
             "always_accept": {s: _always_accept(s).value(records) for s in BINARY},
-            "majority_accuracy": MAJORITY.value(records)}
+            "majority_accuracy": ACCURACY.baseline.value(records)}
     venues = {}
     for venue in slice_values(records, "venue"):
-        n = sum(str(score(r, "venue")) == venue for r in rows)
+        n = sum(str(r["scores"].get("venue")) == venue for r in rows)
         venues[venue] = {"n": n}
         if n < MIN_SLICE_N:
             out["warnings"].append(f"venue '{venue}' has only n={n} scored items "
                                    f"(< {MIN_SLICE_N}); it gets no verdict")
     out["venues"] = venues
-    out["input_truncated_share"] = (sum(bool(score(r, "input_truncated")) for r in rows)
+    out["input_truncated_share"] = (sum(bool(r["scores"].get("input_truncated")) for r in rows)
                                     / len(rows) if rows else None)
     reasons: dict[str, int] = {}
     for r in rows:
@@ -368,18 +299,7 @@ def _details(records: Sequence[Record]) -> dict[str, Any]:
             key = r["parse_error"].split(" (")[0]
             reasons[key] = reasons.get(key, 0) + 1
     out["parse_failures"] = reasons
-    out["calibration"] = _reliability(_sums(ECE, records))
+    out["calibration"] = reliability_bins(ECE, _sums(ECE, records))
+    if not out["calibration"].get("available", True):
+        out["calibration"]["note"] = "no logprobs from the backend; accept_rate_gap stands in"
     return out
-
-
-def _reliability(sums: np.ndarray) -> dict[str, Any]:
-    """ECE and its reliability bins from the summed calibration statistics (for the plot)."""
-    if sums[0] == 0:
-        return {"available": False,
-                "note": "no logprobs from the backend; accept_rate_gap stands in"}
-    cells = sums[1:].reshape(N_BINS, 3)
-    edges = np.linspace(0, 1, N_BINS + 1)
-    bins = [{"low": float(edges[k]), "high": float(edges[k + 1]), "n": int(n),
-             "mean_confidence": float(p / n), "accuracy": float(y / n)}
-            for k, (n, p, y) in enumerate(cells) if n > 0]
-    return {"ece": float(ECE.of_sums(sums)), "n": int(sums[0]), "bins": bins}
