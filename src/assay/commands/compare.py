@@ -80,6 +80,7 @@ def compare_command(
     min_slice_n: int = typer.Option(20, "--min-slice-n", help="Slices with fewer items get no "
                                     "verdict."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Draw PNG plots with --out."),
+    wide: bool = typer.Option(False, "--wide", help="Show every slice row in the terminal table."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     from ..compare import CompareConfig, compare_runs
@@ -105,7 +106,7 @@ def compare_command(
             data["files"] = _files_dict(files)
         print_json(data)
     else:
-        show_comparison(cmp, files)
+        show_comparison(cmp, files, wide=wide)
 
 
 class _Status:
@@ -152,32 +153,70 @@ def _console():
 
     from rich.console import Console
 
-    return Console() if sys.stdout.isatty() else Console(width=200)
+    return Console() if sys.stdout.isatty() else Console(width=120)
 
 
-def show_comparison(cmp, files=None) -> None:
+def short_verdict(m) -> str:
+    """The verdict in a few characters for the terminal table (report.md has the long form)."""
+    p = m.pvalue_holm if m.family == "confirmatory" else m.pvalue
+    mark = "*" if m.family == "exploratory" else ""
+    if m.verdict in ("better", "worse"):
+        return f"{m.verdict}{mark} p={p:.1g}" if p < 0.001 else f"{m.verdict}{mark} p={p:.3f}"
+    return {"too few items": "no verdict", "descriptive": "-"}.get(m.verdict,
+                                                                   f"{m.verdict}{mark}")
+
+
+GOAL_SHORT = {"Hit": "Hit", "Miss": "Miss", "Inconclusive": "Inc.", "Not evaluable": "n/e"}
+
+
+def _goal_cell(cmp, m) -> str:
+    verdicts = cmp.goals.for_metric(m.name) if cmp.goals is not None else []
+    return " ".join(GOAL_SHORT.get(v.outcome, v.outcome) for v in verdicts)
+
+
+def _ci(m) -> str:
+    return f"[{_fmt(m.ci_low, sign=True)},{_fmt(m.ci_high, sign=True)}]"
+
+
+def comparison_table(cmp, *, wide: bool = False):
+    """The terminal table: metric, n, base, candidate, the CI of the difference, goal outcomes
+    and the verdict; slice rows folded into a count unless ``wide``, so it reads at 80 columns
+    (report.md and --json carry everything)."""
+    from rich import box
     from rich.table import Table
 
-    from ..report.markdown import family_sentence, goal_cells
+    table = Table(title=f"{cmp.task}: {cmp.candidate.label} vs {cmp.base.label} "
+                        f"({cmp.n_items} items)", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    table.add_column("Metric", overflow="fold", min_width=10, ratio=1)
+    for col in ["n", "Base", "Cand", "Diff CI"] + (["Goal"] if cmp.goals else []) + ["Verdict"]:
+        table.add_column(col, no_wrap=True,
+                         justify="right" if col in ("n", "Base", "Cand") else "left")
+    rows = [m for m in cmp.metrics if wide or m.slice is None]
+    for m in rows:
+        cells = [m.name, str(m.n), _fmt(m.base), _fmt(m.candidate), _ci(m)]
+        cells += [_goal_cell(cmp, m)] if cmp.goals else []
+        table.add_row(*cells, short_verdict(m))
+    return table, len(cmp.metrics) - len(rows)
+
+
+def show_comparison(cmp, files=None, *, wide: bool = False) -> None:
+    from ..report.markdown import family_sentence
 
     console = _console()
-    table = Table(title=f"{cmp.task}: {cmp.candidate.label} vs {cmp.base.label} "
-                        f"({cmp.n_items} items)")
-    cols = ["Metric", "n", "Base", "Candidate", "Diff [CI]"]
-    cols += ["Goal"] if cmp.goals is not None else []
-    for col in cols + ["Verdict"]:
-        table.add_column(col, no_wrap=col in ("Metric", "Diff [CI]"))
-    for m in cmp.metrics:
-        goal, verdict = goal_cells(cmp, m)
-        row = [m.name, str(m.n), _fmt(m.base), _fmt(m.candidate),
-               f"{_fmt(m.difference, sign=True)} [{_fmt(m.ci_low, sign=True)}, "
-               f"{_fmt(m.ci_high, sign=True)}]"]
-        row += [goal.replace("**", "")] if cmp.goals is not None else []
-        table.add_row(*row, verdict.replace("**", ""))
+    table, folded = comparison_table(cmp, wide=wide)
     console.print(table)
+    notes = ["* exploratory (outside the confirmatory family: unadjusted p)"]
+    if folded:
+        notes.append(f"{folded} slice row(s) not shown: --wide shows them, report.md has all")
+    console.print("; ".join(notes), markup=False, highlight=False)
     console.print(family_sentence(cmp).replace("*", ""), markup=False, highlight=False)
+    if cmp.goals is not None:
+        for v in cmp.goals.verdicts:
+            console.print(f"goal {v.metric} {v.goal}: {v.outcome} ({v.reason})", markup=False,
+                          highlight=False)
     for m in cmp.metrics:
-        if m.mcnemar is not None:
+        if m.mcnemar is not None and (wide or m.slice is None):
             console.print(f"{m.name}: McNemar {m.mcnemar.b} lost / {m.mcnemar.c} gained "
                           f"(n_discordant {m.mcnemar.n_discordant}, exact p "
                           f"{m.mcnemar.pvalue:.3g}, mid-p {m.mcnemar.midp:.3g})",
