@@ -47,7 +47,7 @@ _TOKEN_RULES: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
     ("huggingface_token", re.compile(r"\bhf_[A-Za-z0-9]{20,}"), "<HF_TOKEN>", ("hf_",)),
     ("slack_token", re.compile(r"\bxox[baprse]-[A-Za-z0-9\-]{10,}"), "<SLACK_TOKEN>", ("xox",)),
     ("url_password", re.compile(r"(?<=://)[^/\s:@]+:(?!<)[^/\s@]+(?=@)"), "<user>:<PASSWORD>", ("://",)),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+    ("jwt", re.compile(r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
      "<JWT>", ("eyj",)),
 )
 
@@ -61,7 +61,7 @@ _BEARER = re.compile(r"(?i)\b(bearer)\s+(?!<)[A-Za-z0-9._~+/=\-]{8,}")
 # YAML (name: v) form. Whether `name` is secret is decided by _is_secret_name, not by the regex,
 # so "monkey: 1" and "max_tokens=5" stay intact.
 _ASSIGNMENT = re.compile(
-    r"(?P<name>\b[A-Za-z_][A-Za-z0-9_.\-]*)(?P<q1>[\"']?)(?P<sep>[ \t]*(?::|=|:=)[ \t]*)"
+    r"(?P<name>(?<![A-Za-z0-9_.\-])[A-Za-z0-9_.\-]+)(?P<q1>[\"']?)(?P<sep>[ \t]*(?::|=|:=)[ \t]*)"
     r"(?:(?P<q2>[\"'])(?P<qval>[^\"'\n]*)(?P=q2)|(?P<val>[^\s\"'`,;{}\[\]()<>]+))")
 _SECRET_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "passwd", "pwd",
                            "passphrase", "credential", "credentials", "auth"})

@@ -107,9 +107,13 @@ def message_text(content: Any) -> str:
     return "\n".join(parts)
 
 
+CORRECTION_CHARS = 2000  # a correction says so up front; longer messages are read this far
+
+
 def is_correction(text: str) -> bool:
-    """Whether a user message corrects the agent (a heuristic on its wording)."""
-    return bool(_CORRECTION.search(text))
+    """Whether a user message corrects the agent (a heuristic on the wording of its first
+    ``CORRECTION_CHARS`` characters, which bounds the work on a pasted log)."""
+    return bool(_CORRECTION.search(text, 0, CORRECTION_CHARS))
 
 
 def _call_label(name: str, args: Any) -> str:
