@@ -52,7 +52,9 @@ def main() -> None:
     try:
         rc = build_app(_modules_for(sys.argv))(standalone_mode=False)
     except AssayError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        from .text.inert import one_line
+
+        typer.echo(f"error: {one_line(exc)}", err=True)  # one line, no escape sequences
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
         rc = 130

@@ -147,33 +147,35 @@ def show_comparison(cmp, files=None) -> None:
     from rich.table import Table
 
     from ..report.markdown import goal_cells, pval
+    from ..text.inert import cell, terminal
 
     console = _console()
-    table = Table(title=f"{cmp.task}: {cmp.candidate.label} vs {cmp.base.label} "
-                        f"({cmp.n_items} items)")
+    table = Table(title=cell(f"{cmp.task}: {cmp.candidate.label} vs {cmp.base.label} "
+                             f"({cmp.n_items} items)", None))
     cols = ["Metric", "Base", "Candidate", "Diff [95% CI]", "p (Holm)"]
     cols += ["Goal"] if cmp.goals is not None else []
     for col in cols + ["Verdict"]:
         table.add_column(col, no_wrap=col in ("Metric", "Diff [95% CI]"))
     for m in cmp.metrics:
         goal, verdict = goal_cells(cmp, m)
-        row = [m.name, _fmt(m.base), _fmt(m.candidate),
+        row = [cell(m.name), _fmt(m.base), _fmt(m.candidate),
                f"{_fmt(m.difference, sign=True)} [{_fmt(m.ci_low, sign=True)}, "
                f"{_fmt(m.ci_high, sign=True)}]", f"{pval(m.pvalue)} ({pval(m.pvalue_holm)})"]
-        row += [goal] if cmp.goals is not None else []
-        table.add_row(*row, verdict.replace("**", ""))
+        row += [cell(goal)] if cmp.goals is not None else []
+        table.add_row(*row, cell(verdict.replace("**", ""), None))
     console.print(table)
     for m in cmp.metrics:
         if m.mcnemar is not None:
-            console.print(f"{m.name}: McNemar {m.mcnemar.b} lost / {m.mcnemar.c} gained "
-                          f"(n_discordant {m.mcnemar.n_discordant}); {m.detectability}",
+            console.print(terminal(f"{m.name}: McNemar {m.mcnemar.b} lost / {m.mcnemar.c} "
+                                   f"gained (n_discordant {m.mcnemar.n_discordant}); "
+                                   f"{m.detectability}"),
                           markup=False, highlight=False)
     warnings = list(cmp.warnings) + (list(cmp.goals.warnings) if cmp.goals else [])
     for w in warnings:
-        console.print(f"warning: {w}", style="bold yellow", markup=False)
+        console.print(terminal(f"warning: {w}"), style="bold yellow", markup=False)
     if files is not None:
-        console.print(f"wrote {files.markdown}, {files.json} and {len(files.plots)} plot(s)",
-                      markup=False)
+        console.print(terminal(f"wrote {files.markdown}, {files.json} and {len(files.plots)} "
+                               "plot(s)"), markup=False)
 
 
 def lock_command(
@@ -260,7 +262,9 @@ def report_command(
     if as_json:
         print_json({"report": report.to_dict(), "files": _files_dict(files)})
         return
-    out_console().print(files.markdown.read_text(), markup=False, highlight=False)
+    from ..text.inert import terminal
+
+    out_console().print(terminal(files.markdown.read_text()), markup=False, highlight=False)
     out_console().print(f"wrote {files.markdown}, {files.json}, {len(files.plots)} plot(s)"
                         + (f" and {files.model_card}" if files.model_card else ""), markup=False)
 
