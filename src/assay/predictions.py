@@ -15,8 +15,8 @@ from typing import Any
 from .dataset import file_sha256, read_records
 from .errors import AssayError, InputError
 from .models import Completion, Decoding, Request
-from .run import (RunResult, _now, build_task, compute_metrics, load_dataset, manifest_common,
-                  score_records, write_run_dir)
+from .run import (RunResult, _now, build_task, check_out_dir, compute_metrics, load_dataset,
+                  manifest_common, score_records, write_run_dir)
 from .store import canonical_hash
 from .tasks import ORIGINAL
 
@@ -101,6 +101,7 @@ def score_predictions(cfg: ScoreConfig) -> RunResult:
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     ds = load_dataset(task, cfg.data, cfg.skip_invalid, None)
     items_by_id = {str(i["id"]): i for i in ds.items}
+    check_out_dir(Path(cfg.out))
     started = _now()
     records_by_model, models, skipped = {}, {}, {}
     for text in cfg.predictions:

@@ -366,8 +366,35 @@ def _write_json(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
+def check_out_dir(out: Path) -> None:
+    """``--out`` must be a directory assay can write (made when absent). Checked before the
+    first request, so a read-only or misspelt --out costs no generation."""
+    if out.exists() and not out.is_dir():
+        raise AssayError(f"{out}: --out is a file, not a directory. Fix: give --out a new or "
+                         "existing directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".assay-write-check-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise AssayError(f"{out}: cannot write the run directory ({exc.strerror or exc}). Fix: "
+                         "give --out a writable directory (and free disk space if it is full)"
+                         ) from None
+
+
 def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
     """Write the three files atomically (each via a temporary file and a rename)."""
+    try:
+        _write_run_files(out, manifest, records, metrics)
+    except OSError as exc:
+        raise AssayError(f"{out}: cannot write the run directory ({exc.strerror or exc}); every "
+                         "completion is kept in the store. Fix: free disk space or give a "
+                         "writable --out, then rerun the same command (nothing is sent again)"
+                         ) from None
+
+
+def _write_run_files(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
     from .commands._common import to_jsonable
 
     out.mkdir(parents=True, exist_ok=True)
@@ -408,6 +435,7 @@ def evaluate(cfg: EvalConfig) -> RunResult:
     samples = cfg.samples if cfg.samples is not None else task.samples
     prompts = plan_prompts(task, ds.items, samples)
     items_by_id = {str(i["id"]): i for i in ds.items}
+    check_out_dir(Path(cfg.out))
     started = _now()
     store_path = Path(cfg.store) if cfg.store else DEFAULT_STORE
     records_by_model, model_info = {}, {}
