@@ -26,7 +26,7 @@ TITLE = "\x1b]0;pwned\x07"
 C1 = "\x9b31m\x85"
 HTML = "<IMG SRC=X ONERROR=&#97;&#108;&#101;&#114;&#116;(1)></details><h1>owned</h1>"
 TABLE = "a|b\n---\n| x |"
-SLICE = f"easy{MARKUP}{OSC8}|\n---\n"
+SLICE = f"easy{MARKUP}{OSC8}|\n---\n$\\frac{{x$"  # the '$...$' would be read as TeX
 ITEM_ID = f"7|{TABLE}{CSI}"
 LABEL = f"ft{MARKUP}"
 BAD = (MARKUP, "\x1b]52", "\x1b]8", "\x1b[2J", "\x1b]0", "\x9b")
@@ -209,3 +209,15 @@ def test_cli_error_is_one_inert_line(monkeypatch, capsys):
     assert exc.value.code == 2 and err.count("\n") == 1
     assert err.startswith("error: bad value ") and "Fix: do this" in err
     _inert_terminal(err)
+
+
+def test_plots_draw_hostile_labels_as_text(hostile, tmp_path):
+    pytest.importorskip("matplotlib")
+    from assay.report import write_report
+
+    cmp, run = hostile
+    files = write_report(cmp, tmp_path / "rep", plots=True)
+    assert files.plots and all(p.stat().st_size > 0 for p in files.plots)
+    assert all(p.parent == tmp_path / "rep" / "plots" for p in files.plots)
+    _check_markdown(files.markdown.read_text())
+    assert write_report(summarize_run(run), tmp_path / "rep2", plots=True).plots
