@@ -197,3 +197,24 @@ def test_served_models_generate_concurrently_each_within_its_concurrency(tmp_pat
     assert res.requests_sent == 48
     m = res.manifest
     assert m["models"]["a"]["requests_sent"] == m["models"]["b"]["requests_sent"] == 24
+
+
+def test_a_parse_or_score_exception_is_that_items_error_and_the_run_is_written(tmp_path):
+    def answer(body):
+        return "recurse" if body["messages"][-1]["content"] == "what is 1?" else "yes"
+
+    with FakeOpenAIServer(answer) as srv:
+        cfg = config(tmp_path, [("a", srv.base_url)], n=6)
+        cfg.task, cfg.task_module = "fragile", "fragile_task"
+        with pytest.raises(AssayError, match="2 completion.*parsing or scoring raised"):
+            evaluate(cfg)
+        run = load_run(tmp_path / "run")  # written before the error was raised
+        by_id = {r["id"]: r for r in run.records}
+        assert by_id["q1"]["error"].startswith("parsing raised RecursionError")
+        assert by_id["q3"]["error"].startswith("scoring raised ValueError: cannot score")
+        assert len(by_id["q3"]["error"]) < 400  # the message is cut
+        assert all(by_id[f"q{i}"]["scores"] == {"correct": True} for i in (0, 2, 4, 5))
+        assert run.metrics["models"]["a"]["accuracy"] == 1.0 and run.metrics["errors"]["a"] == 2
+        cfg.max_errors = 2  # the rerun reads the cached outputs and no longer crashes
+        res = evaluate(cfg)
+        assert res.requests_sent == 0 and res.errors == 2

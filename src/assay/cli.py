@@ -103,7 +103,9 @@ def main() -> None:
         command = readable(typer.main.get_command(build_app(_modules_for(sys.argv))))
         rc = command.main(prog_name="assay", standalone_mode=False)
     except AssayError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        from .text.inert import one_line
+
+        typer.echo(f"error: {one_line(exc)}", err=True)  # one line, no escape sequences
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
         rc = 130

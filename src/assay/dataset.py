@@ -72,33 +72,53 @@ def read_records(path: str | Path, flag: str = "--data"
         yield from _read_jsonl(p)
 
 
+_SKIP_FIX = " (or pass --skip-invalid to skip such lines)"
+
+
+def parse_json_line(raw: bytes, file: str, line: int) -> Any | InputError:
+    """One JSON value from one line's bytes, or an InputError naming the line and the fix:
+    invalid UTF-8, malformed JSON, nesting too deep for the parser, a number too long."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return InputError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column "
+                          f"{exc.start + 1})", file=file, line=line,
+                          fix="save the file as UTF-8" + _SKIP_FIX)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        return InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", file=file,
+                          line=line, fix="write one JSON object per line" + _SKIP_FIX)
+    except RecursionError:
+        return InputError("JSON nested too deeply to read", file=file, line=line,
+                          fix="flatten the record (items need a few levels at most)" + _SKIP_FIX)
+    except ValueError as exc:  # Python's limit on the digits of an integer (4,300)
+        return InputError(f"a number too long to read ({str(exc).split(';')[0]})", file=file,
+                          line=line, fix="write long ids and numbers as strings" + _SKIP_FIX)
+
+
 def _read_jsonl(p: Path) -> Iterator[tuple[int, dict | InputError]]:
-    with open(p, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
+    with open(p, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            if not raw.strip():
                 continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield lineno, InputError(f"malformed JSON ({exc.msg} at column {exc.colno})",
-                                         file=str(p), line=lineno,
-                                         fix="write one JSON object per line")
-                continue
-            if not isinstance(rec, dict):
-                yield lineno, InputError("expected a JSON object", file=str(p), line=lineno,
-                                         value=rec, fix="write one JSON object per line")
-                continue
+            rec = parse_json_line(raw, str(p), lineno)
+            if not isinstance(rec, (dict, InputError)):
+                rec = InputError("expected a JSON object", file=str(p), line=lineno, value=rec,
+                                 fix="write one JSON object per line")
             yield lineno, rec
 
 
 def _read_json_array(p: Path) -> Iterator[tuple[int, dict | InputError]]:
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON ({exc.msg} at line {exc.lineno})", file=str(p),
-                         line=exc.lineno, fix="give a JSON array of objects or a JSONL file") from exc
+    data = parse_json_line(p.read_bytes(), str(p), 1)
+    if isinstance(data, InputError):
+        raise InputError(str(data).split(": ", 1)[-1].split(". Fix:")[0], file=str(p),
+                         fix="give a valid UTF-8 JSON array of objects, or a JSONL file")
     if isinstance(data, dict):
         data = [data]
+    if not isinstance(data, list):
+        raise InputError("expected a JSON array of objects", file=str(p),
+                         value=type(data).__name__, fix="give a JSON array or a JSONL file")
     for i, rec in enumerate(data, 1):
         yield i, rec if isinstance(rec, dict) else InputError(
             "expected a JSON object", file=str(p), line=i, value=rec)

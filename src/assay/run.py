@@ -332,23 +332,61 @@ def make_record(label: str, req: Request, c: Completion, parsed: Any) -> dict[st
             "completion_tokens": c.completion_tokens, "error": c.error}
 
 
+ITEM_ERROR_CHARS = 300  # an exception's message is kept in the record up to this length
+
+
+def item_error(stage: str, exc: BaseException) -> str:
+    """The record's ``error`` for an exception raised while parsing or scoring one completion."""
+    message = " ".join(str(exc).split())
+    if len(message) > ITEM_ERROR_CHARS:
+        message = message[:ITEM_ERROR_CHARS] + "..."
+    return f"{stage} raised {type(exc).__name__}: {message}" if message else \
+        f"{stage} raised {type(exc).__name__}"
+
+
+def _parse_one(task: Task, text: str) -> tuple[Any, str | None]:
+    try:
+        return task.parse(text), None
+    except Exception as exc:  # one hostile output must not lose the run
+        return Unparsed("parsing failed"), item_error("parsing", exc)
+
+
 def score_records(task: Task, items_by_id: dict[str, dict], label: str,
                   pairs: Sequence[tuple[Request, Completion]]) -> list[dict]:
-    """Parse and score one model's completions; failed requests are kept but not scored."""
+    """Parse and score one model's completions; failed requests are kept but not scored, and a
+    completion whose parsing or scoring raises keeps the exception as its ``error``."""
     records, to_score = [], []
     for req, c in pairs:
-        parsed = Unparsed("request failed") if c.error else task.parse(c.text)
+        parsed, error = (Unparsed("request failed"), None) if c.error else _parse_one(task, c.text)
         rec = make_record(label, req, c, parsed)
         records.append(rec)
-        if not c.error:
+        if error:
+            rec.update(parsed=None, parse_error=None, error=error)
+        elif not c.error:
             to_score.append((rec, parsed, Output(c.text, req.pass_, req.sample,
                                                  c.finish_reason, c.logprobs)))
     if to_score:
-        scores = task.score_batch([items_by_id[r["id"]] for r, _, _ in to_score],
-                                  [p for _, p, _ in to_score], [o for _, _, o in to_score])
+        _score_into(task, items_by_id, to_score)
+    return records
+
+
+def _score_into(task: Task, items_by_id: dict[str, dict], to_score: list[tuple]) -> None:
+    """Score in one batch; when the batch raises, score item by item so that only the items
+    that raise are lost (each keeps its exception as its error)."""
+    items = [items_by_id[r["id"]] for r, _, _ in to_score]
+    try:
+        scores = task.score_batch(items, [p for _, p, _ in to_score], [o for _, _, o in to_score])
+    except Exception:  # noqa: BLE001 - retried item by item below
+        scores = None
+    if scores is not None:
         for (rec, _, _), s in zip(to_score, scores):
             rec["scores"] = s
-    return records
+        return
+    for item, (rec, parsed, output) in zip(items, to_score):
+        try:
+            rec["scores"] = task.score_batch([item], [parsed], [output])[0]
+        except Exception as exc:  # noqa: BLE001 - kept as the item's error
+            rec["error"] = item_error("scoring", exc)
 
 
 def compute_metrics(task: Task, records_by_model: dict[str, list[dict]]) -> dict[str, Any]:
@@ -424,6 +462,16 @@ def _write_json(path: Path, obj: Any) -> None:
 
 def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
     """Write the three files atomically (each via a temporary file and a rename)."""
+    try:
+        _write_run_files(out, manifest, records, metrics)
+    except OSError as exc:
+        raise AssayError(f"{out}: cannot write the run directory ({exc.strerror or exc}); every "
+                         "completion is kept in the store. Fix: free disk space or give a "
+                         "writable --out, then rerun the same command (nothing is sent again)"
+                         ) from None
+
+
+def _write_run_files(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
     from .jsonable import to_jsonable
 
     out.mkdir(parents=True, exist_ok=True)
@@ -525,6 +573,13 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     manifest = _manifest(cfg, task, ds, samples, model_info, totals, metrics, started,
                          len(prompts), store_path)
     write_run_dir(out, manifest, [r for rs in records_by_model.values() for r in rs], metrics)
+    if errors > cfg.max_errors:
+        raise AssayError(f"{errors} completion(s) failed (more than --max-errors "
+                         f"{cfg.max_errors}): a request failed after retries, or parsing or "
+                         f"scoring raised (see 'error' in {out / ITEMS}); the run directory "
+                         f"{out} was written and every finished completion is stored. Fix: "
+                         "check the server, then rerun the same command (only the failed "
+                         "requests are sent again), or raise --max-errors")
     return RunResult(out, manifest, metrics, totals["requests_sent"], totals["cache_hits"],
                      errors)
 

@@ -13,6 +13,7 @@ A run directory holds
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,15 @@ def check_out_dir(out: str | Path, flag: str = "--out") -> Path:
     if not parent.is_dir():
         raise AssayError(f"{flag} '{out}' is under '{parent}', which is a file. Fix: give "
                          f"{flag} a directory path")
+    try:  # writable (the folder, or the nearest one that exists), so a read-only or full
+        # --out costs no generation; nothing is created before the run is written
+        probe = (p if p.is_dir() else parent) / f".assay-write-check-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise AssayError(f"{out}: cannot write the run directory ({exc.strerror or exc}). Fix: "
+                         f"give {flag} a writable directory (and free disk space if it is "
+                         "full)") from None
     return p
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .errors import AssayError
 from .models._types import Completion
 
 DEFAULT_STORE = Path(".assay") / "store.sqlite"
@@ -70,12 +71,25 @@ class Store:
 
     def __init__(self, path: str | Path = DEFAULT_STORE):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        if self.path.is_dir():
+            raise AssayError(f"{self.path}: the store is a directory. Fix: give --store a file "
+                             f"path, e.g. {self.path / 'store.sqlite'}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+            self._open()
+        except (sqlite3.Error, OSError) as exc:
+            raise _store_error(self.path, exc) from None
+
+    def _open(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: durable against a killed process (the WAL is in the OS), fast.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        # a read-only store must fail now, before the first request, not at the first commit
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute("ROLLBACK")
+        self._db.execute("PRAGMA quick_check(1)").fetchone()  # a truncated file fails here
         self._error_keys = {k for (k,) in self._db.execute("SELECT key FROM errors")}
 
     def close(self) -> None:
@@ -108,6 +122,13 @@ class Store:
     def put(self, key: str, model_key_: str, prompt_hash: str, sample: int | None,
             completion: Completion) -> None:
         """Journal one result; a completion is committed at once, an error goes to `errors`."""
+        try:
+            self._put(key, model_key_, prompt_hash, sample, completion)
+        except sqlite3.Error as exc:  # the disk filled up or the file went away mid-run
+            raise _store_error(self.path, exc) from None
+
+    def _put(self, key: str, model_key_: str, prompt_hash: str, sample: int | None,
+             completion: Completion) -> None:
         now = time.time()
         if completion.error is not None:
             self._db.execute("INSERT OR REPLACE INTO errors VALUES (?,?,?,?,?)",
@@ -130,3 +151,19 @@ class Store:
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+
+
+def _store_error(path: Path, exc: BaseException) -> AssayError:
+    """One line naming the store, what is wrong with it and the fix."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    low = reason.lower()
+    if "readonly" in low or "read-only" in low or "permission" in low or "access" in low:
+        fix = "make it (and its folder) writable, or give another --store"
+    elif "not a database" in low or "malformed" in low or "corrupt" in low:
+        fix = ("it is not an intact assay store: move it away (a new store is made; its cached "
+               "completions are lost) or give another --store")
+    elif "disk" in low and "full" in low:
+        fix = "free disk space, then rerun the same command (finished completions are kept)"
+    else:
+        fix = "give --store a writable file path"
+    return AssayError(f"{path}: cannot use the store ({reason}). Fix: {fix}")

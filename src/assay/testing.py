@@ -172,6 +172,8 @@ class FakeOpenAIServer:
                 await asyncio.sleep(self.latency_s)
             fault = self.fault(index, body) if self.fault else None
             if fault is not None:
+                if fault.get("echo_headers"):  # a server that quotes the request back
+                    fault = {**fault, "body": json.dumps({"error": "bad", "headers": headers})}
                 return await _send_fault(writer, fault)
             payload = _chat_payload(body, self.responder(body))
             await _send(writer, 200, json.dumps(payload).encode())
@@ -210,13 +212,15 @@ async def _send(writer, status: int, data: bytes, extra: dict | None = None) -> 
 
 
 async def _send_fault(writer, fault: dict) -> bool:
-    """fault: {"status": 429, "headers": {...}} | {"malformed": True} | {"drop": True}."""
+    """fault: {"status": 429, "headers": {...}, "body": "..."} | {"malformed": True} |
+    {"drop": True} | {"status": 400, "echo_headers": True} (the request's headers as the body)."""
     if fault.get("drop"):
         return False
     if fault.get("malformed"):
         await _send(writer, 200, b'{"choices": [{"message": ')
         return True
-    await _send(writer, fault.get("status", 500), json.dumps({"error": "injected"}).encode(),
+    body = fault.get("body", json.dumps({"error": "injected"}))
+    await _send(writer, fault.get("status", 500), body.encode() if isinstance(body, str) else body,
                 fault.get("headers"))
     return True
 

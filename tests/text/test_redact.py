@@ -93,3 +93,31 @@ def test_redact_obj_walks_nested_structures_and_rejects_non_text():
                                "t": ["<OPENAI_KEY>"]}
     with pytest.raises(ValueError, match="text must be a str"):
         redact_with_counts(b"bytes")
+
+
+def test_ordinary_trace_text_is_not_over_redacted():
+    sha = "3f0c1b7e9a2d4c6b8e0f1a3c5d7e9b1a2c4d6e8f"  # a git commit: 40 lower-case hex
+    text = (f"commit {sha}\ndocker run -p 8080:80 app\nall tests pass now\n"
+            "/usr/lib/python3/dist-packages/setuptools/__init__.py\nmax_tokens=512\n"
+            "the password reset link\ntokenizer = AutoTokenizer.from_pretrained(name)\n"
+            "see https://github.com/org/repo/pull/12 and user@example.com")
+    assert redact(text) == text
+
+
+def test_home_root_and_extra_paths_become_placeholders(monkeypatch):
+    monkeypatch.setenv("HOME", "/srv/homes/zed")
+    text = "open /srv/homes/zed/.ssh/id_rsa, /root/.netrc and /work/proj/app.py; /rooted stays"
+    out = redact(text, {"/work/proj": "<cwd>"})
+    assert out == "open <home>/.ssh/id_rsa, <home>/.netrc and <cwd>/app.py; /rooted stays"
+
+
+@pytest.mark.parametrize("text, secret", [
+    ("mongodb://app:p@ss@w0rd@db:27017/x", "ss@w0rd"),
+    ("redis://:r3dis-pw@cache:6379", "r3dis-pw"),
+    ("curl --user admin:Adm1nPw https://x", "Adm1nPw"),
+    ("Set-Cookie: sid=Q2w3E4r5T6y7; HttpOnly", "Q2w3E4r5T6y7"),
+    ("# passwd: Sh3ll-C0mment", "Sh3ll-C0mment"),
+    ('{"env": "A=1\\nsk-' + 'proj-' + 'Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8"}', "Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8"),
+])
+def test_credentials_in_urls_commands_cookies_and_escaped_json(text, secret):
+    assert secret not in redact(text)

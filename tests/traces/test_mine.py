@@ -90,7 +90,7 @@ def test_no_planted_secret_reaches_the_rows_file(tmp_path):
     _assert_clean(text)
     for placeholder in ("<OPENAI_KEY>", "<ANTHROPIC_KEY>", "<GITHUB_TOKEN>", "<AWS_ACCESS_KEY>",
                         "<HF_TOKEN>", "<SLACK_TOKEN>", "<SECRET>", "<TOKEN>", "<PRIVATE_KEY>",
-                        "/home/<user>/proj", "/Users/<user>/proj", "~<user>/.config"):
+                        "<cwd>/client.py", "/Users/<user>/proj", "~<user>/.config"):
         assert placeholder in text, placeholder
     # and the test can fail: without redaction the secrets are there
     raw = mine([path], MineConfig(min_score=0.0, rows=RowConfig(redact=False)))

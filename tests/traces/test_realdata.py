@@ -87,5 +87,5 @@ def test_mined_rows_from_both_sessions(shared_data, tmp_path):
         (2, 2022, 0, 141, 40, 23)
     assert (s.score_min, s.score_max) == (5.1, 10.9)
     text = json.dumps(result.rows)
-    assert "/Users/badlogic" not in text and "/Users/<user>/workspaces/pi-mono" in text
+    assert "/Users/badlogic" not in text and "Working directory: <cwd>" in text
     assert "--Users-badlogic" not in text

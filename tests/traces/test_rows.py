@@ -68,7 +68,7 @@ def test_best_row_by_hand(rows, pi_fixtures):
     assert best["categories"] == ["test_or_assertion", "user_feedback"]
     assert best["source"] == {"file": str(pi_fixtures / "v3_branches.jsonl"),
                               "entry_ids": ["e0000002", "e0000004", "e000000b"], "lines": [3, 12]}
-    assert best["prompt"][0]["content"].endswith("Working directory: /home/<user>/proj")
+    assert best["prompt"][0]["content"].endswith("Working directory: <cwd>")
     assert best["privileged_context"] == (
         "[test_or_assertion] bash `pytest tests/test_parser.py` exited with code 1:\n"
         "FAILED tests/test_parser.py::test_empty - AssertionError: assert 0 == 1\n"

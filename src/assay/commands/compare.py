@@ -185,23 +185,26 @@ def comparison_table(cmp, *, wide: bool = False):
     from rich import box
     from rich.table import Table
 
-    table = Table(title=f"{cmp.task}: {cmp.candidate.label} vs {cmp.base.label} "
-                        f"({cmp.n_items} items)", box=box.SIMPLE_HEAD, pad_edge=False,
-                  collapse_padding=True)
+    from ..text.inert import cell
+
+    table = Table(title=cell(f"{cmp.task}: {cmp.candidate.label} vs {cmp.base.label} "
+                             f"({cmp.n_items} items)", None), box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True)
     table.add_column("Metric", overflow="fold", min_width=10, ratio=1)
     for col in ["n", "Base", "Cand", "Diff CI"] + (["Goal"] if cmp.goals else []) + ["Verdict"]:
         table.add_column(col, no_wrap=True,
                          justify="right" if col in ("n", "Base", "Cand") else "left")
     rows = [m for m in cmp.metrics if wide or m.slice is None]
     for m in rows:
-        cells = [m.name, str(m.n), _fmt(m.base), _fmt(m.candidate), _ci(m)]
-        cells += [_goal_cell(cmp, m)] if cmp.goals else []
+        cells = [cell(m.name), str(m.n), _fmt(m.base), _fmt(m.candidate), _ci(m)]
+        cells += [cell(_goal_cell(cmp, m))] if cmp.goals else []
         table.add_row(*cells, short_verdict(m))
     return table, len(cmp.metrics) - len(rows)
 
 
 def show_comparison(cmp, files=None, *, wide: bool = False) -> None:
     from ..report.markdown import family_sentence
+    from ..text.inert import terminal
 
     console = _console()
     table, folded = comparison_table(cmp, wide=wide)
@@ -210,23 +213,23 @@ def show_comparison(cmp, files=None, *, wide: bool = False) -> None:
     if folded:
         notes.append(f"{folded} slice row(s) not shown: --wide shows them, report.md has all")
     console.print("; ".join(notes), markup=False, highlight=False)
-    console.print(family_sentence(cmp).replace("*", ""), markup=False, highlight=False)
+    console.print(terminal(family_sentence(cmp).replace("*", "")), markup=False, highlight=False)
     if cmp.goals is not None:
         for v in cmp.goals.verdicts:
-            console.print(f"goal {v.metric} {v.goal}: {v.outcome} ({v.reason})", markup=False,
-                          highlight=False)
+            console.print(terminal(f"goal {v.metric} {v.goal}: {v.outcome} ({v.reason})"),
+                          markup=False, highlight=False)
     for m in cmp.metrics:
         if m.mcnemar is not None and (wide or m.slice is None):
-            console.print(f"{m.name}: McNemar {m.mcnemar.b} lost / {m.mcnemar.c} gained "
-                          f"(n_discordant {m.mcnemar.n_discordant}, exact p "
-                          f"{m.mcnemar.pvalue:.3g}, mid-p {m.mcnemar.midp:.3g})",
+            console.print(terminal(f"{m.name}: McNemar {m.mcnemar.b} lost / {m.mcnemar.c} "
+                                   f"gained (n_discordant {m.mcnemar.n_discordant}, exact p "
+                                   f"{m.mcnemar.pvalue:.3g}, mid-p {m.mcnemar.midp:.3g})"),
                           markup=False, highlight=False)
     warnings = list(cmp.warnings) + (list(cmp.goals.warnings) if cmp.goals else [])
     for w in warnings:
-        console.print(f"warning: {w}", style="bold yellow", markup=False)
+        console.print(terminal(f"warning: {w}"), style="bold yellow", markup=False)
     if files is not None:
-        console.print(f"wrote {files.markdown}, {files.json} and {len(files.plots)} plot(s)",
-                      markup=False)
+        console.print(terminal(f"wrote {files.markdown}, {files.json} and {len(files.plots)} "
+                               "plot(s)"), markup=False)
 
 
 def lock_command(
@@ -352,7 +355,9 @@ def report_command(
     if as_json:
         print_json({"report": report.to_dict(), "files": _files_dict(files)})
         return
-    out_console().print(files.markdown.read_text(), markup=False, highlight=False)
+    from ..text.inert import terminal
+
+    out_console().print(terminal(files.markdown.read_text()), markup=False, highlight=False)
     out_console().print(f"wrote {files.markdown}, {files.json}, {len(files.plots)} plot(s)"
                         + (f" and {files.model_card}" if files.model_card else ""), markup=False)
 

@@ -122,14 +122,16 @@ def show(result, as_json: bool) -> None:
         return
     from rich.table import Table
 
+    from ..text.inert import cell, terminal
+
     labels = list(s["metrics"])
     names = list(dict.fromkeys(k for lab in labels for k in s["metrics"][lab]))
-    table = Table(title=f"{s['task']}: {result.manifest['data']['n_items']} items")
+    table = Table(title=cell(f"{s['task']}: {result.manifest['data']['n_items']} items"))
     table.add_column("metric")
     for lab in labels:
-        table.add_column(lab, justify="right")
+        table.add_column(cell(lab), justify="right")
     for name in names:
-        table.add_row(name, *[_fmt(s["metrics"][lab].get(name)) for lab in labels])
+        table.add_row(cell(name), *[cell(_fmt(s["metrics"][lab].get(name))) for lab in labels])
     for name, key in (("parse_failure_rate", "parse_failure_rate"),
                       ("truncated_share", "truncated_share")):
         if name not in names:  # shares every run reports, unless the task already did
@@ -137,9 +139,10 @@ def show(result, as_json: bool) -> None:
     con = out_console()
     con.print(table)
     rps = s["requests_per_s"]
-    con.print(f"requests sent {s['requests_sent']}, cache hits {s['cache_hits']}, errors "
-              f"{s['errors']}" + (f", {rps:.1f} requests/s" if rps else "")
-              + f"\nwrote {s['out']}/ (manifest.json, items.jsonl, metrics.json)")
+    con.print(terminal(f"requests sent {s['requests_sent']}, cache hits {s['cache_hits']}, "
+                       f"errors {s['errors']}" + (f", {rps:.1f} requests/s" if rps else "")
+                       + f"\nwrote {s['out']}/ (manifest.json, items.jsonl, metrics.json)"),
+              markup=False, highlight=False)
 
 
 def _fmt(v) -> str:

@@ -69,6 +69,7 @@ def _run_with_progress(mine, paths: list[str], config) -> Any:
 def _show(summary: dict[str, Any], as_json: bool) -> None:
     from rich.table import Table
 
+    from ..text.inert import cell, one_line
     from ..text.redact import redact_obj
     from ._common import out_console, print_json
 
@@ -76,7 +77,7 @@ def _show(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(summary)
         return
-    table = Table(title=f"assay traces mine -> {summary['out']}")
+    table = Table(title=cell(f"assay traces mine -> {summary['out']}", None))
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key in ("sessions", "lines", "malformed_lines", "unknown_entries", "episodes", "eligible",
@@ -85,11 +86,12 @@ def _show(summary: dict[str, Any], as_json: bool) -> None:
     if summary["kept"]:
         table.add_row("score range", f"{summary['score_min']:.1f} - {summary['score_max']:.1f}")
     for cat, n in summary["categories"].items():
-        table.add_row(f"  {cat}", str(n))
+        table.add_row(f"  {cell(cat)}", str(n))
     console = out_console()
     console.print(table)
     for m in summary["malformed"][:10]:
-        console.print(f"malformed: {Path(m['file']).name} line {m['line']}: {m['reason']}")
+        console.print(one_line(f"malformed: {Path(m['file']).name} line {m['line']}: "
+                               f"{m['reason']}"), markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

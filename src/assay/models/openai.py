@@ -29,14 +29,49 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import AssayError
-from ._types import Completion, Request
-from .spec import ModelSpec
+from ._types import Completion, Decoding, Request
+from .spec import ModelSpec, mask_url
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 # A chat completion of a few hundred tokens on a loaded server takes seconds to a minute; two
 # minutes names a stuck request long before 6 attempts x 300 s (30 min) would.
 DEFAULT_TIMEOUT_S = 120.0
 PREFLIGHT_TIMEOUT_S = 10.0
+
+# The response-size cap: a chat completion of max_tokens tokens is far smaller than this, so a
+# bigger body is a broken or hostile server (100 MB bodies took 1.5 GB of memory), and it fails
+# its request instead of filling memory. Per token: its text JSON-escaped (\uXXXX is 6 bytes a
+# character) with room to spare; with logprobs, each alternative's entry (token, bytes, logprob).
+BASE_RESPONSE_BYTES = 64 << 10
+BYTES_PER_TOKEN = 64
+BYTES_PER_LOGPROB = 512
+MAX_RESPONSE_BYTES = 64 << 20  # the absolute ceiling, whatever max_tokens says
+ERROR_BODY_CHARS = 300  # a server's error body is kept (redacted) up to this length
+
+
+def response_limit(decoding: Decoding) -> int:
+    """The most bytes a response to ``decoding`` may have before it fails as over-size."""
+    per_token = BYTES_PER_TOKEN
+    if decoding.logprobs:
+        per_token += BYTES_PER_LOGPROB * (decoding.top_logprobs + 1)
+    return min(MAX_RESPONSE_BYTES, BASE_RESPONSE_BYTES + max(decoding.max_tokens, 1) * per_token)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_capped(resp, limit: int) -> bytes:
+    """The body, or _TooLarge as soon as it passes ``limit`` bytes (never read past it)."""
+    if resp.content_length is not None and resp.content_length > limit:
+        raise _TooLarge(resp.content_length)
+    chunks, size = [], 0
+    async for chunk in resp.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge(size)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class OpenAIBackend:
@@ -66,7 +101,8 @@ class OpenAIBackend:
     def identity(self) -> dict[str, Any]:
         """What enters the cache key: never the API key."""
         return {"backend": "openai", "model": self.spec.model,
-                "base_urls": sorted(self.spec.base_urls), "chat_template": "server",
+                "base_urls": sorted(mask_url(u) for u in self.spec.base_urls),
+                "chat_template": "server",
                 "extra_body": self.extra_body}
 
     def generate(self, requests: Sequence[Request],
@@ -83,6 +119,7 @@ class OpenAIBackend:
         on_retry(message) is called before each wait between attempts, with the reason and the
         wait, e.g. "HTTP 429 from URL, waiting 30 s as the server asked (attempt 1 of 6)".
         """
+        self._routes = {u: _route(u, self._api_key) for u in self.spec.base_urls}
         timeout = self._timeout(self.timeout_s, connect=10.0)
         sem = asyncio.Semaphore(self.concurrency)
         async with self._session(timeout, self.concurrency) as client:
@@ -110,9 +147,8 @@ class OpenAIBackend:
         tls = any(u.startswith("https://") for u in self.spec.base_urls)
         connector = aiohttp.TCPConnector(limit=limit, keepalive_timeout=60,
                                          ssl=None if tls else False)
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        return aiohttp.ClientSession(connector=connector, headers=headers, timeout=timeout,
-                                     trust_env=True)
+        # auth goes per request (_route): Basic from URL credentials, else the Bearer key
+        return aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=True)
 
     async def apreflight(self) -> None:
         """Fail fast when a URL is dead, the key is refused or the model is not served.
@@ -120,6 +156,7 @@ class OpenAIBackend:
         ``GET {url}/models`` on every replica, with a short timeout. A server without that
         endpoint (or one that answers it oddly) passes: its first request shows the cause.
         """
+        self._routes = {u: _route(u, self._api_key) for u in self.spec.base_urls}
         async with self._session(self._timeout(PREFLIGHT_TIMEOUT_S, 5.0), 4) as client:
             for url in self.spec.base_urls:
                 await self._check_url(client, url)
@@ -127,12 +164,16 @@ class OpenAIBackend:
     async def _check_url(self, client, url: str) -> None:
         import aiohttp
 
+        endpoint, auth, headers = self._routes[url]
+        url = mask_url(url)  # as it is shown: never with credentials
         try:
-            async with client.get(f"{url}/models") as resp:
-                status, raw = resp.status, await resp.read()
+            async with client.get(f"{endpoint}/models", auth=auth, headers=headers) as resp:
+                status, raw = resp.status, await _read_capped(resp, MAX_RESPONSE_BYTES)
         except asyncio.TimeoutError:
             raise AssayError(f"no answer from {url}/models within {PREFLIGHT_TIMEOUT_S:.0f} s. "
                              "Fix: check that the server is up and reachable from here") from None
+        except _TooLarge:
+            return  # an odd /models answer: the first request will show what is wrong
         except aiohttp.ClientError as exc:
             raise AssayError(f"{_cause(exc, url)}. Fix: start the server (e.g. `vllm serve "
                              f"{self.spec.model}`) or correct the URL in the --model spec") from None
@@ -174,39 +215,50 @@ class OpenAIBackend:
         import aiohttp
 
         body = self._body(req)
+        limit = response_limit(req.decoding)
         last_error = "no attempt made"
         attempts = self.max_retries + 1
         for attempt in range(1, attempts + 1):
             url = self._pick_url()
+            shown = mask_url(url)
             self._in_flight[url] += 1
             start = time.perf_counter()
             asked = None
             try:
-                async with client.post(f"{url}/chat/completions", json=body) as resp:
-                    raw = await resp.read()
+                endpoint, auth, headers = self._routes[url]
+                async with client.post(f"{endpoint}/chat/completions", json=body, auth=auth,
+                                       headers=headers) as resp:
                     status, retry_after = resp.status, resp.headers.get("retry-after")
+                    raw = await _read_capped(resp, limit)
                 latency = time.perf_counter() - start
                 if status == 200:
                     try:
                         return _completion(json.loads(raw), latency, attempt)
-                    except (ValueError, KeyError, IndexError, TypeError) as exc:
-                        last_error = f"malformed response from {url}: {exc!r}"
+                    except (ValueError, KeyError, IndexError, TypeError, RecursionError) as exc:
+                        last_error = f"malformed response from {shown}: {self._scrub(repr(exc))}"
                         wait = self._backoff(attempt)
                 elif status in RETRY_STATUS:
-                    last_error = f"HTTP {status} from {url}: {_text(raw, 200)}"
+                    last_error = f"HTTP {status} from {shown}: {self._error_text(raw)}"
                     asked = _retry_after(retry_after)
                     wait = self._backoff(attempt) if asked is None else asked
                 elif status in (401, 403):
-                    return Completion(error=self._auth_message(status, url), attempts=attempt)
+                    return Completion(error=self._auth_message(status, shown), attempts=attempt)
                 else:
-                    return Completion(error=f"HTTP {status} from {url}: {_text(raw, 500)}",
-                                      attempts=attempt)
+                    return Completion(error=f"HTTP {status} from {shown}: "
+                                            f"{self._error_text(raw)}", attempts=attempt)
+            except _TooLarge as exc:
+                return Completion(error=f"response from {shown} is over the size cap: "
+                                        f"{exc.args[0]:,} bytes or more, the cap is {limit:,} "
+                                        f"for max_tokens {req.decoding.max_tokens} (at most "
+                                        f"{MAX_RESPONSE_BYTES >> 20} MiB). Fix: check the "
+                                        "server; a real completion is far smaller",
+                                  attempts=attempt)
             except asyncio.TimeoutError:
-                last_error = (f"no response from {url} within {self.timeout_s:g} s (--timeout-s; "
-                              "raise it for long completions)")
+                last_error = (f"no response from {shown} within {self.timeout_s:g} s "
+                              "(--timeout-s; raise it for long completions)")
                 wait = self._backoff(attempt)
             except aiohttp.ClientError as exc:
-                last_error = _cause(exc, url)
+                last_error = self._scrub(_cause(exc, shown))
                 wait = self._backoff(attempt)
             finally:
                 self._in_flight[url] -= 1
@@ -218,6 +270,23 @@ class OpenAIBackend:
                              f"{attempt} of {attempts})")
                 await asyncio.sleep(wait)
         return Completion(error=f"{last_error} (after {attempts} attempts)", attempts=attempts)
+
+    def _scrub(self, text: str) -> str:
+        """Server-sent or exception text as it may be stored: the API key masked (a server may
+        echo the Authorization header), URL credentials masked, other secrets redacted."""
+        from ..text.redact import redact
+
+        if self._api_key and len(self._api_key) >= 8:
+            text = text.replace(self._api_key, "<API_KEY>")
+        for url in self.spec.base_urls:
+            text = text.replace(url, mask_url(url))
+        return redact(text)
+
+    def _error_text(self, raw: bytes) -> str:
+        """A server's error body as it is stored: scrubbed first, then cut (a cut must not keep
+        half of a key that the scrub would have recognised whole)."""
+        text = " ".join(self._scrub(raw[:1 << 16].decode("utf-8", "replace")).split())
+        return text if len(text) <= ERROR_BODY_CHARS else text[:ERROR_BODY_CHARS] + "..."
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter."""
@@ -263,8 +332,18 @@ def _served_models(raw: bytes) -> list[str] | None:
         return None
 
 
-def _text(raw: bytes, limit: int) -> str:
-    return raw[:limit].decode("utf-8", "replace")
+def _route(url: str, api_key: str | None):
+    """(URL without credentials, BasicAuth from them or None, headers) for one base URL: URL
+    credentials are sent as Basic auth, else the API key as a Bearer token (never both)."""
+    import aiohttp
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None, ({"Authorization": f"Bearer {api_key}"} if api_key else {})
+    host = parts.netloc.rpartition("@")[2]
+    auth = aiohttp.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
+    return urlunsplit(parts._replace(netloc=host)), auth, {}
 
 
 def _retry_after(value: str | None) -> float | None:

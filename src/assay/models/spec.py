@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import AssayError
 
@@ -28,26 +30,76 @@ class ModelSpec:
     label: str = ""
 
     def __str__(self) -> str:
+        """The spec as written, with any credentials in the URLs masked (safe to store)."""
         if self.backend == "openai":
-            return f"openai:{self.model}@{','.join(self.base_urls)}"
+            return f"openai:{self.model}@{','.join(mask_url(u) for u in self.base_urls)}"
         return f"{self.backend}:{self.model}" + (f"+{self.adapter}" if self.adapter else "")
 
 
+_URL_START = re.compile(r"@(?=[A-Za-z][A-Za-z0-9+.\-]{0,20}://)")
+
+
+_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]{0,20}://"
+_USERINFO = re.compile(rf"^({_SCHEME})(.*)@([^@]*)$", re.DOTALL)
+_CREDENTIALS = re.compile(rf"({_SCHEME})[^,\s]*@")
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its user and password (``http://bob:PW@host``) shown as ``<user>:***@``."""
+    m = _USERINFO.match(url)
+    return f"{m.group(1)}<user>:***@{m.group(3)}" if m else url
+
+
+def _mask_spec(text: str) -> str:
+    return _CREDENTIALS.sub(r"\1<user>:***@", text)
+
+
+def _encode_userinfo(u: str) -> str:
+    """Percent-encode the user and password (everything before the URL's last ``@``), so a
+    password may hold any character, ``/``, ``@`` and ``:`` included."""
+    m = _USERINFO.match(u)
+    if not m:
+        return u
+    user, colon, password = m.group(2).partition(":")
+    info = quote(unquote(user), safe="") + (colon + quote(unquote(password), safe=""))
+    return f"{m.group(1)}{info}@{m.group(3)}"
+
+
+def _base_url(u: str, text: str) -> str:
+    """One base URL, checked with urllib.parse; credentials are allowed and never echoed."""
+    shown, spec = mask_url(u), _mask_spec(text)
+    encoded = _encode_userinfo(u)
+    try:
+        parts = urlsplit(encoded)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise AssayError(f"bad base URL '{shown}' in model spec '{spec}': not a valid URL "
+                         "(check the host and port). Fix: write e.g. "
+                         "http://localhost:8000/v1") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise AssayError(f"bad base URL '{shown}' in model spec '{spec}': it must start with "
+                         "http:// or https:// and name a host, e.g. http://localhost:8000/v1")
+    return encoded.rstrip("/")
+
+
 def parse_spec(text: str, label: str = "") -> ModelSpec:
-    """Parse one SPEC (without the LABEL= part); errors show the syntax with examples."""
+    """Parse one SPEC (without the LABEL= part); errors show the syntax with examples.
+
+    The openai model ends at the first ``@`` before a URL (``http://``, ``https://``), so a URL may
+    carry ``user:password@`` (any characters); errors show the spec with them masked."""
     backend, sep, rest = text.partition(":")
     if not sep or backend not in BACKENDS or not rest:
-        raise AssayError(f"bad model spec '{text}': {SPEC_HELP}")
+        raise AssayError(f"bad model spec '{_mask_spec(text)}': {SPEC_HELP}")
     if backend == "openai":
-        model, at, urls = rest.rpartition("@")
-        if not at or not model or not urls:
-            raise AssayError(f"bad model spec '{text}': the openai backend needs MODEL@BASE_URL. "
+        m = _URL_START.search(rest)
+        model, urls = (rest[:m.start()], rest[m.end():]) if m else rest.rpartition("@")[::2]
+        if not model or not urls:
+            raise AssayError(f"bad model spec '{_mask_spec(text)}': the openai backend needs "
+                             f"MODEL@BASE_URL. {SPEC_HELP}")
+        base_urls = tuple(_base_url(u.strip(), text) for u in urls.split(",") if u.strip())
+        if not base_urls:
+            raise AssayError(f"bad model spec '{_mask_spec(text)}': no base URL after '@'. "
                              f"{SPEC_HELP}")
-        base_urls = tuple(u.strip().rstrip("/") for u in urls.split(",") if u.strip())
-        for u in base_urls:
-            if not u.startswith(("http://", "https://")):
-                raise AssayError(f"bad base URL '{u}' in model spec '{text}': it must start with "
-                                 "http:// or https://, e.g. http://localhost:8000/v1")
         return ModelSpec("openai", model, base_urls=base_urls, label=label)
     model, plus, adapter = rest.partition("+")
     if plus and not adapter:
@@ -59,6 +111,6 @@ def parse_labeled(text: str) -> ModelSpec:
     """Parse LABEL=SPEC (as given to --model)."""
     label, eq, spec = text.partition("=")
     if not eq or not label or ":" in label:
-        raise AssayError(f"bad --model '{text}': write LABEL=SPEC, e.g. "
+        raise AssayError(f"bad --model '{_mask_spec(text)}': write LABEL=SPEC, e.g. "
                          f"--model base=openai:qwen@http://localhost:8000/v1. {SPEC_HELP}")
     return parse_spec(spec, label=label)

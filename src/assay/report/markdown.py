@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from ..compare import Comparison, Discordant, MetricComparison, verdict_text
+from ..text.inert import md_code, md_fence, md_inline
 
 ALPHA = 0.05
 # Discordant items written out in full in the Markdown (all of them are in comparison.json).
@@ -45,7 +46,7 @@ def goal_cells(c: Comparison, m: MetricComparison) -> tuple[str, str]:
     verdicts = c.goals.for_metric(m.name) if c.goals is not None else []
     if not verdicts:
         return "", statistical_verdict(m)
-    goal = "; ".join(f"{v.goal}: **{v.verdict}**" for v in verdicts)
+    goal = "; ".join(f"{md_inline(v.goal)}: **{v.verdict}**" for v in verdicts)
     if c.goals.edited_after_lock or not c.goals.pre_registered:
         goal += " (not pre-registered)"
     return goal, statistical_verdict(m)
@@ -60,13 +61,13 @@ def table(c: Comparison) -> list[str]:
              "|---|---|---|---|---|---|---|"]
     for m in c.metrics:
         goal, verdict = goal_cells(c, m)
-        lines.append(f"| {m.name} | {m.n} | {num(m.base)} | {num(m.candidate)} | {diff_cell(m)} "
-                     f"| {goal} | {verdict} |")
+        lines.append(f"| {md_inline(m.name)} | {m.n} | {num(m.base)} | {num(m.candidate)} | "
+                     f"{diff_cell(m)} | {goal} | {verdict} |")
     return lines
 
 
 def details_line(m: MetricComparison, level: float) -> str:
-    parts = [f"**{m.name}** ({m.family}; {m.test}, n {m.n}"
+    parts = [f"**{md_inline(m.name)}** ({m.family}; {m.test}, n {m.n}"
              + (f", {m.n_groups} clusters" if m.n_groups else "") + "):",
              f"difference {signed(m.difference)} [{level:.0%} CI {signed(m.ci_low)}, "
              f"{signed(m.ci_high)}{', ' + m.ci_method if m.ci_method else ''}], "
@@ -79,7 +80,7 @@ def details_line(m: MetricComparison, level: float) -> str:
     parts.append(f"candidate {num(m.candidate)} [{num(m.candidate_ci_low)}, "
                  f"{num(m.candidate_ci_high)}]")
     if m.baseline_name or m.base_baseline is not None:
-        parts.append(f"{m.baseline_name or 'baseline'} {num(m.base_baseline)} / "
+        parts.append(f"{md_inline(m.baseline_name or 'baseline')} {num(m.base_baseline)} / "
                      f"{num(m.candidate_baseline)}, gap {signed(m.base_gap)} -> "
                      f"{signed(m.candidate_gap)}")
     if m.noise is not None:
@@ -106,8 +107,8 @@ def family_sentence(c: Comparison) -> str:
 
 def _models_table(c: Comparison) -> list[str]:
     b, k = c.base, c.candidate
-    return [f"| | {b.label} (base) | {k.label} (candidate) |", "|---|---|---|",
-            f"| model | {b.spec or ''} | {k.spec or ''} |",
+    return [f"| | {md_inline(b.label)} (base) | {md_inline(k.label)} (candidate) |",
+            "|---|---|---|", f"| model | {md_inline(b.spec or '')} | {md_inline(k.spec or '')} |",
             f"| completions | {b.n_records} | {k.n_records} |",
             f"| parse failures | {pct(b.parse_failure_rate)} | {pct(k.parse_failure_rate)} |",
             f"| truncated | {pct(b.truncated_share)} | {pct(k.truncated_share)} |",
@@ -118,13 +119,14 @@ def _goals_block(c: Comparison) -> list[str]:
     g = c.goals
     if g is None:
         return []
-    head = (f"Goals: `{g.path}` ({g.hits} of {len(g.verdicts)} hit). "
+    head = (f"Goals: {md_code(g.path)} ({g.hits} of {len(g.verdicts)} hit). "
             + (f"Locked at {g.locked_at}" + (f" (commit {g.lock_commit})" if g.lock_commit
                                              else "") if g.locked else "Not locked")
             + (". Pre-registered: the goals are unchanged since the lock and the candidate "
                "run started after it." if g.pre_registered else "."))
     lines = ["## Goals", "", head, ""]
-    lines += [f"- {v.metric} {v.goal}: **{v.verdict}** ({v.reason})" for v in g.verdicts]
+    lines += [f"- {md_inline(v.metric)} {md_inline(v.goal)}: **{v.verdict}** "
+              f"({md_inline(v.reason, 1000)})" for v in g.verdicts]
     lines += ["", "A Hit means the confidence bound clears the goal (for a threshold, the "
               "candidate's interval; for improve, the one-sided test within the family; for "
               "hold_gap, the lower bound of the gap's change above -margin). Inconclusive means "
@@ -136,24 +138,24 @@ def _warnings(c: Comparison) -> list[str]:
     ws = list(c.warnings) + (list(c.goals.warnings) if c.goals is not None else [])
     if not ws:
         return []
-    return ["> **Warnings**", ">"] + [f"> - {w}" for w in ws] + [""]
+    return ["> **Warnings**", ">"] + [f"> - {md_inline(w, 1000)}" for w in ws] + [""]
 
 
-def _quote(text: str | None) -> str:
+def _quote(text: str | None) -> list[str]:
     if text is None:
-        return "(no output)"
-    text = text if len(text) <= MAX_OUTPUT_CHARS else text[:MAX_OUTPUT_CHARS] + " [...]"
-    return text.replace("```", "'''")
+        return ["(no output)"]
+    return md_fence(text, MAX_OUTPUT_CHARS)
+
+
+def _parse_failure(error: str | None) -> str:
+    return f" (parse failure: {md_inline(error, MAX_OUTPUT_CHARS)})" if error else ""
 
 
 def _item(d: Discordant, base: str, cand: str) -> list[str]:
-    out = [f"**item {d.id}**", "", f"{base}:" + (f" (parse failure: {d.base_parse_error})"
-                                                 if d.base_parse_error else ""),
-           "```", _quote(d.base_output), "```",
-           f"{cand}:" + (f" (parse failure: {d.candidate_parse_error})"
-                         if d.candidate_parse_error else ""),
-           "```", _quote(d.candidate_output), "```", ""]
-    return out
+    return [f"**item {md_inline(d.id)}**", "", f"{md_inline(base)}:"
+            + _parse_failure(d.base_parse_error), *_quote(d.base_output),
+            f"{md_inline(cand)}:" + _parse_failure(d.candidate_parse_error),
+            *_quote(d.candidate_output), ""]
 
 
 def discordant_section(c: Comparison) -> list[str]:
@@ -162,13 +164,13 @@ def discordant_section(c: Comparison) -> list[str]:
         t = m.mcnemar
         if t is None or not t.n_discordant:
             continue
-        lines += [f"### {m.name}: {t.b} lost, {t.c} gained", ""]
+        lines += [f"### {md_inline(m.name)}: {t.b} lost, {t.c} gained", ""]
         for title, items in (("Lost (base passed, candidate failed)", t.lost),
                              ("Gained (base failed, candidate passed)", t.gained)):
             if not items:
                 continue
-            ids = ", ".join(d.id for d in items)
-            lines += [f"<details><summary>{title}: {len(items)} — {ids[:300]}</summary>", ""]
+            ids = md_inline(", ".join(d.id for d in items), 300)
+            lines += [f"<details><summary>{title}: {len(items)} — {ids}</summary>", ""]
             for d in items[:MAX_LISTED]:
                 lines += _item(d, c.base.label, c.candidate.label)
             if len(items) > MAX_LISTED:
@@ -179,42 +181,44 @@ def discordant_section(c: Comparison) -> list[str]:
 
 def markdown(c: Comparison) -> str:
     """The Markdown report of a comparison."""
-    head = [f"# {c.task}: {c.candidate.label} vs {c.base.label}", "",
+    head = [f"# {md_inline(c.task)}: {md_inline(c.candidate.label)} vs {md_inline(c.base.label)}",
+            "",
             f"Paired comparison on {c.n_items} items ({c.n_paired} paired completions); "
             f"{c.n_resamples:,} resamples, seed {c.seed}; {c.confidence_level:.0%} intervals.",
             "", family_sentence(c), ""]
     body = table(c) + [""] + [details_line(m, c.confidence_level) for m in c.metrics] + [""]
     only = []
     if c.only_base or c.only_candidate:
-        only = [f"Left out (one side only): {len(c.only_base)} in {c.base.label}, "
-                f"{len(c.only_candidate)} in {c.candidate.label}.", ""]
+        only = [f"Left out (one side only): {len(c.only_base)} in {md_inline(c.base.label)}, "
+                f"{len(c.only_candidate)} in {md_inline(c.candidate.label)}.", ""]
     return "\n".join(head + _warnings(c) + body + only + _goals_block(c) + ["## Models", ""]
                      + _models_table(c) + [""] + discordant_section(c))
 
 
 def run_markdown(s) -> str:
     """The Markdown report of one run (a RunSummary): each model's metrics beside baselines."""
-    labels = list(s.models)
-    lines = [f"# {s.task}: {', '.join(labels)}", "",
-             f"Run `{s.path}`" + (f" (commit {s.git_commit})" if s.git_commit else "")
+    labels = [md_inline(label) for label in s.models]
+    lines = [f"# {md_inline(s.task)}: {', '.join(labels)}", "",
+             f"Run {md_code(s.path)}" + (f" (commit {md_inline(s.git_commit)})"
+                                         if s.git_commit else "")
              + f"; {max(s.n_items.values(), default=0)} items. Each value with its n and 95% "
              "interval (Wilson for rates, bootstrap otherwise).", "",
              "| Metric | " + " | ".join(labels) + " | Baseline |",
              "|---|" + "---|" * (len(labels) + 1)]
     for row in s.rows:
         cells = []
-        for label in labels:
+        for label in s.models:
             v = row.values.get(label)
             lo, hi = row.low.get(label), row.high.get(label)
             cells.append(num(v) + (f" [{num(lo)}, {num(hi)}]" if lo is not None else "")
                          + f" (n {row.n.get(label, 0)})")
         base_vals = [b for b in row.baselines.values() if b is not None]
-        baseline = (f"{row.baseline_name or 'baseline'} {num(base_vals[0])}" if base_vals
-                    else "")
-        lines.append(f"| {row.name} | " + " | ".join(cells) + f" | {baseline} |")
+        baseline = (f"{md_inline(row.baseline_name or 'baseline')} {num(base_vals[0])}"
+                    if base_vals else "")
+        lines.append(f"| {md_inline(row.name)} | " + " | ".join(cells) + f" | {baseline} |")
     lines += ["", "| | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels),
-              "| parse failures | " + " | ".join(pct(s.parse_failure_rate[k]) for k in labels)
+              "| parse failures | " + " | ".join(pct(s.parse_failure_rate[k]) for k in s.models)
               + " |",
-              "| truncated | " + " | ".join(pct(s.truncated_share[k]) for k in labels) + " |",
-              "| failed requests | " + " | ".join(str(s.errors[k]) for k in labels) + " |", ""]
+              "| truncated | " + " | ".join(pct(s.truncated_share[k]) for k in s.models) + " |",
+              "| failed requests | " + " | ".join(str(s.errors[k]) for k in s.models) + " |", ""]
     return "\n".join(lines)

@@ -8,10 +8,12 @@ what the sample size could not detect, and every warning of the comparison.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 from ..compare import Comparison, MetricComparison, verdict_text
+from ..text.inert import md_code, md_inline
 from .markdown import family_sentence, num, pval, signed, table
 
 # Hub metric types are free-form ids; map ours where a standard one exists.
@@ -57,7 +59,7 @@ def _protocol(c: Comparison) -> list[str]:
     tests = sorted({m.test for m in c.metrics})
     return [
         "## Evaluation protocol", "",
-        f"- Task `{c.task}`; both models answered the same {c.n_items} items with identical "
+        f"- Task {md_code(c.task)}; both models answered the same {c.n_items} items with identical "
         f"prompts ({c.n_paired} paired completions, joined by item, pass and sample).",
         f"- Paired tests ({', '.join(t for t in tests if t != 'none')}): McNemar's exact test "
         "on a per-item pass/fail rate, a paired randomization test (swapping the two models "
@@ -65,8 +67,9 @@ def _protocol(c: Comparison) -> list[str]:
         f"{c.confidence_level:.0%} intervals (Newcombe for rates, bootstrap otherwise), "
         f"{c.n_resamples:,} resamples, seed {c.seed}.",
         "- " + family_sentence(c),
-        f"- Base `{c.base.label}` ({c.base.spec or 'see run'}); candidate `{c.candidate.label}` "
-        f"({c.candidate.spec or 'see run'}). Runs: `{c.base.run}`, `{c.candidate.run}`.",
+        f"- Base {md_code(c.base.label)} ({md_inline(c.base.spec or 'see run')}); candidate "
+        f"{md_code(c.candidate.label)} ({md_inline(c.candidate.spec or 'see run')}). Runs: "
+        f"{md_code(c.base.run)}, {md_code(c.candidate.run)}.",
         _goals_line(c), "",
     ]
 
@@ -77,8 +80,9 @@ def _goals_line(c: Comparison) -> str:
         return "- No goals were set before training: read the numbers as exploratory."
     state = ("locked before the candidate run and unchanged since (pre-registered)"
              if g.pre_registered else "NOT pre-registered (see the limits)")
-    outcomes = "; ".join(f"{v.metric} {v.goal}: {v.outcome}" for v in g.verdicts)
-    return (f"- Goals from `{Path(g.path).name}` (sha256 {g.sha256[:12]}), {state}: "
+    outcomes = "; ".join(f"{md_inline(v.metric)} {md_inline(v.goal)}: {v.outcome}"
+                         for v in g.verdicts)
+    return (f"- Goals from {md_code(Path(g.path).name)} (sha256 {g.sha256[:12]}), {state}: "
             f"{g.hits} of {len(g.verdicts)} hit ({outcomes}). A Hit means the confidence bound "
             "clears the goal, not just the point estimate; Inconclusive means these items "
             "cannot tell.")
@@ -89,9 +93,9 @@ def _limits(c: Comparison) -> list[str]:
     if c.noise_run is None:
         lines.append("- No repeat run of the base was given, so the run-to-run noise floor is "
                      "unknown.")
-    lines += [f"- {w}" for w in c.warnings]
+    lines += [f"- {md_inline(w, 1000)}" for w in c.warnings]
     if c.goals is not None:
-        lines += [f"- {w}" for w in c.goals.warnings]
+        lines += [f"- {md_inline(w, 1000)}" for w in c.goals.warnings]
     lines.append("- Scores are automatic; they measure agreement with the task's labels or "
                  "checks, on this item set only.")
     return lines + [""]
@@ -102,9 +106,9 @@ def _result_lines(m: MetricComparison) -> str:
     if m.mcnemar is not None:
         extra = f"; {m.mcnemar.b} lost, {m.mcnemar.c} gained"
     holm = f", Holm {pval(m.pvalue_holm)}" if m.family == "confirmatory" else ""
-    return (f"- {m.name} ({m.family}, n {m.n}): {num(m.base)} -> {num(m.candidate)} "
-            f"({signed(m.difference)}, CI {signed(m.ci_low)} to {signed(m.ci_high)}, p "
-            f"{pval(m.pvalue)}{holm}{extra}): {verdict_text(m)}")
+    return (f"- {md_inline(m.name)} ({m.family}, n {m.n}): {num(m.base)} -> "
+            f"{num(m.candidate)} ({signed(m.difference)}, CI {signed(m.ci_low)} to "
+            f"{signed(m.ci_high)}, p {pval(m.pvalue)}{holm}{extra}): {verdict_text(m)}")
 
 
 def model_card(c: Comparison, *, base_model: str, adapter: str | None = None,
@@ -125,10 +129,13 @@ def model_card(c: Comparison, *, base_model: str, adapter: str | None = None,
     if adapter:
         usage = ["## Use", "", "```python", "from peft import PeftModel",
                  "from transformers import AutoModelForCausalLM, AutoTokenizer", "",
-                 f'base = AutoModelForCausalLM.from_pretrained("{base_model}")',
-                 f'model = PeftModel.from_pretrained(base, "{adapter}")',
-                 f'tokenizer = AutoTokenizer.from_pretrained("{base_model}")', "```", ""]
-    body = ([f"# {name}", "", f"A LoRA adapter on `{base_model}` for the `{c.task}` task, "
+                 # a JSON string is a valid Python literal whatever the names hold
+                 f"base = AutoModelForCausalLM.from_pretrained({json.dumps(base_model)})",
+                 f"model = PeftModel.from_pretrained(base, {json.dumps(adapter)})",
+                 f"tokenizer = AutoTokenizer.from_pretrained({json.dumps(base_model)})", "```",
+                 ""]
+    body = ([f"# {md_inline(name)}", "", f"A LoRA adapter on {md_code(base_model)} for the "
+             f"{md_code(c.task)} task, "
              "evaluated against its base model with assay.", "", "## Results", ""]
             + table(c) + [""] + [_result_lines(m) for m in c.metrics] + [""]
             + _protocol(c) + _limits(c) + usage)

@@ -13,6 +13,7 @@ Slice metrics are recognised by their names: ``kappa[in_dist]``, ``kappa/in_dist
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from pathlib import Path
@@ -268,6 +269,18 @@ def detail_plots(details: dict[str, dict], out: Path) -> list[Path]:
     return written
 
 
+def _literal_labels(fn):
+    """Labels come from data (slice names, model labels): a '$' in one must be drawn as text,
+    not read as TeX (mathtext raises on '$\\x$' and would lose the whole report)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        matplotlib = require("matplotlib", "report")
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@_literal_labels
 def comparison_plots(c, out: Path) -> list[Path]:
     """Every plot that the comparison has data for; returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -286,6 +299,7 @@ def comparison_plots(c, out: Path) -> list[Path]:
     return written + detail_plots(details, out)
 
 
+@_literal_labels
 def run_plots(s, out: Path) -> list[Path]:
     """Plots for a single run: per-slice bars (first two models) and the details' plots."""
     out.mkdir(parents=True, exist_ok=True)

@@ -45,8 +45,15 @@ SYSTEM_PROMPT = (
     "reasoning, and nothing after it."
 )
 
-_REASONING = re.compile(r"<reasoning>.*?</reasoning>", re.IGNORECASE | re.DOTALL)
-_VERDICT_TAG = re.compile(r"<verdict>\s*(.*?)\s*</verdict>", re.IGNORECASE | re.DOTALL)
+# Tags are found by a pattern with no quantifier, and each opener is paired with the next closer
+# by a forward scan, so parsing is linear in the output's length (a lazy ``.*?`` between tags
+# rescanned the rest of the text from every unclosed opener: cubic with ``\\s*`` around it).
+_TAG = re.compile(r"<(/?)(reasoning|verdict)>", re.IGNORECASE)
+_OPEN_REASONING = re.compile(r"<reasoning>", re.IGNORECASE)
+_CLOSE_REASONING = re.compile(r"</reasoning>", re.IGNORECASE)
+_VALUE_LEAD = frozenset("*_`'\"[(")
+_VALUE_TRAIL = frozenset("*_`'\".])")
+_QUOTE_CHARS = 40  # a bad verdict is quoted in the parse error up to this many characters
 
 
 def parse_verdict(text: str) -> str | Unparsed:
@@ -54,24 +61,82 @@ def parse_verdict(text: str) -> str | Unparsed:
 
     Verdict tags inside a closed ``<reasoning>`` block are thinking aloud, not the answer; tags
     and values are read case-insensitively; text after the verdict is ignored; two verdict tags
-    that disagree are a parse failure (two that agree are read as one).
+    that disagree are a parse failure (two that agree are read as one). Linear time.
     """
-    outside = _REASONING.sub(" ", text)
-    values = [_clean_value(v) for v in _VERDICT_TAG.findall(outside)]
+    tags = [(m.start(), m.end(), bool(m.group(1)), m.group(2).lower())
+            for m in _TAG.finditer(text)]
+    outside = _outside_reasoning(text, tags)
+    values = [_clean_value(v) for v in verdict_values(outside)]
     if not values:
-        if _VERDICT_TAG.search(text):
+        if verdict_values(text):
             return Unparsed("the only <verdict> tag is inside <reasoning>")
         return Unparsed("no <verdict>...</verdict> tag")
     bad = [v for v in values if v not in VERDICTS]
     if bad:
-        return Unparsed(f"verdict {bad[0]!r} is not A, B or TIE")
+        return Unparsed(f"verdict {_quote(bad[0])} is not A, B or TIE")
     if len(set(values)) > 1:
-        return Unparsed(f"{len(values)} verdict tags disagree ({', '.join(values)})")
+        shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
+        return Unparsed(f"{len(values)} verdict tags disagree ({shown})")
     return values[0]
 
 
+def _outside_reasoning(text: str, tags: list[tuple[int, int, bool, str]]) -> str:
+    """``text`` with each ``<reasoning>`` block (opener to the next closer) replaced by a space;
+    an opener with no closer after it is kept, as text."""
+    pieces, pos, i = [], 0, 0
+    while i < len(tags):
+        start, _, closing, name = tags[i]
+        i += 1
+        if name != "reasoning" or closing:
+            continue
+        j = next((k for k in range(i, len(tags)) if tags[k][3] == "reasoning" and tags[k][2]),
+                 None)
+        if j is None:
+            break
+        pieces += [text[pos:start], " "]
+        pos, i = tags[j][1], j + 1
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def verdict_values(text: str) -> list[str]:
+    """The raw text of every ``<verdict>...</verdict>`` (each opener with the next closer)."""
+    values, pos = [], 0
+    tags = [(m.start(), m.end(), bool(m.group(1))) for m in _TAG.finditer(text)
+            if m.group(2).lower() == "verdict"]
+    closers = [t for t in tags if t[2]]
+    c = 0
+    for start, end, closing in tags:
+        if closing or start < pos:
+            continue
+        while c < len(closers) and closers[c][0] < end:
+            c += 1
+        if c == len(closers):
+            break
+        values.append(text[end:closers[c][0]].strip())
+        pos = closers[c][1]
+    return values
+
+
+def has_reasoning(text: str) -> bool:
+    """Whether ``text`` holds a closed ``<reasoning>...</reasoning>`` block."""
+    m = _OPEN_REASONING.search(text)
+    return m is not None and _CLOSE_REASONING.search(text, m.end()) is not None
+
+
 def _clean_value(value: str) -> str:
-    return re.sub(r"^[\s*_`'\"\[(]+|[\s*_`'\".\])]+$", "", value).upper()
+    i, j = 0, len(value)
+    while i < j and (value[i].isspace() or value[i] in _VALUE_LEAD):
+        i += 1
+    while j > i and (value[j - 1].isspace() or value[j - 1] in _VALUE_TRAIL):
+        j -= 1
+    return value[i:j].upper()
+
+
+def _quote(value: str) -> str:
+    if len(value) <= _QUOTE_CHARS:
+        return repr(value)
+    return f"{value[:_QUOTE_CHARS]!r}... ({len(value):,} characters)"
 
 
 def words(text: str) -> int:
@@ -133,7 +198,7 @@ class BiasJudge(Task):
                 "len_a": len_a, "len_b": len_b,
                 "chosen_minus_rejected": _length_gap(verdict, len_a, len_b),
                 "human_chosen_minus_rejected": _length_gap(human, len_a, len_b),
-                "has_reasoning": bool(_REASONING.search(output.text))}
+                "has_reasoning": has_reasoning(output.text)}
 
     def metrics(self, records: Sequence[Record]) -> list[Metric]:
         return _metrics(records)
@@ -146,7 +211,7 @@ class BiasJudge(Task):
         verdict = parse_verdict(text)
         if isinstance(verdict, Unparsed):
             return Check(False, verdict.reason)
-        if not _REASONING.search(text):
+        if not has_reasoning(text):
             return Check(False, "give the reasoning inside <reasoning>...</reasoning> first")
         human = item.get("human_verdict")
         if human is not None and verdict != human:

@@ -46,33 +46,40 @@ SYSTEM_PROMPT = (
 )
 
 _MARKUP = re.compile(r"[*_`#>]")
-_LIST_OR_LABEL = re.compile(r"^\s*(?:[-+]\s+|\d+[.)]\s*)?(?:(?:final\s+)?(?:recommendation|"
-                            r"decision|verdict)\s*[:\-]\s*)?", re.IGNORECASE)
-_DECISION = re.compile(r"^I\s+recommend\s+this\s+paper\s+for\s+(ACCEPTANCE|REJECTION)\s*[.!]?$",
-                       re.IGNORECASE)
+_SP = r"[^\S\n]"  # whitespace within a line
+# Whole-text patterns over the review with markdown markup removed and line breaks made "\n"
+# (one pass each, linear: two whitespace runs are never adjacent without a required character
+# between them, and a match starts only at a line start).
+_DECISION_LINE = re.compile(
+    rf"^{_SP}*(?:[-+]{_SP}+|\d+[.)]{_SP}*)?"
+    rf"(?:(?:final{_SP}+)?(?:recommendation|decision|verdict){_SP}*[:\-]{_SP}*)?"
+    rf"I{_SP}+recommend{_SP}+this{_SP}+paper{_SP}+for{_SP}+(ACCEPTANCE|REJECTION)"
+    rf"{_SP}*(?:[.!]{_SP}*)?$", re.IGNORECASE | re.MULTILINE)
+_HEADING = re.compile(
+    rf"^{_SP}*(?:\d+[.)]{_SP}*)?(" + "|".join(re.escape(s) for s in SECTIONS) + rf"){_SP}*(?:[:\-]|$)",
+    re.IGNORECASE | re.MULTILINE)
 _DECISION_WORD = re.compile(r"for\W*(ACCEPTANCE|REJECTION)", re.IGNORECASE)
+
+
+def _plain(text: str) -> str:
+    return _MARKUP.sub("", "\n".join(text.splitlines()))
 
 
 def decision_lines(text: str) -> list[tuple[int, str]]:
     """(line number, accept|reject) for every recommendation line; lenient on case and markdown."""
-    found = []
-    for number, line in enumerate(text.splitlines(), 1):
-        clean = _LIST_OR_LABEL.sub("", _MARKUP.sub("", line)).strip()
-        m = _DECISION.match(clean)
-        if m:
-            found.append((number, ACCEPT if m.group(1).upper() == "ACCEPTANCE" else REJECT))
+    plain = _plain(text)
+    found, line, pos = [], 1, 0
+    for m in _DECISION_LINE.finditer(plain):
+        line += plain.count("\n", pos, m.start())
+        pos = m.start()
+        found.append((line, ACCEPT if m.group(1).upper() == "ACCEPTANCE" else REJECT))
     return found
 
 
 def sections_present(text: str) -> list[str]:
     """The review sections that appear as headings (a line starting with the name)."""
-    heads = set()
-    for line in text.splitlines():
-        clean = re.sub(r"^\s*(?:\d+[.)]\s*)", "", _MARKUP.sub("", line)).strip().lower()
-        for name in SECTIONS:
-            rest = clean[len(name):].strip() if clean.startswith(name.lower()) else None
-            if rest is not None and (not rest or rest[0] in ":-"):
-                heads.add(name)
+    by_lower = {s.lower(): s for s in SECTIONS}
+    heads = {by_lower[m.group(1).lower()] for m in _HEADING.finditer(_plain(text))}
     return [s for s in SECTIONS if s in heads]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # One pass over an identifier: an all-caps acronym with a plural "s" (APIs, IDs), an acronym
 # before a capitalised word (HTTPServer -> HTTP, Server), a capitalised or lower-case word,
@@ -37,11 +38,17 @@ def fold_accents(text: str) -> str:
     """Latin letters with accents become plain ASCII letters (``café`` -> ``cafe``)."""
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return folded
+    return unicodedata.normalize("NFKD", text).translate(_combining_marks())
 
 
+@lru_cache(maxsize=1)
+def _combining_marks() -> dict[int, None]:
+    # str.translate with this table drops combining marks at C speed (a generator over the
+    # characters took half a second on a megabyte of emoji).
+    return {cp: None for cp in range(0x300, 0x1F000) if unicodedata.combining(chr(cp))}
+
+
+@lru_cache(maxsize=65536)
 def _punctuation_only(token: str) -> bool:
     return all(unicodedata.category(c).startswith("P") for c in token)
 
@@ -51,13 +58,9 @@ def line_tokens(line: str) -> list[str]:
     punctuation-only tokens dropped. Emoji and other symbols are kept (they are counted, with
     low confidence, by the syllable counter)."""
     if not isinstance(line, str):
-        raise ValueError(f"line must be a str, got {type(line).__name__}: {line!r}")
-    tokens = []
-    for raw in (line.replace("`", " ") if "`" in line else line).split():
-        token = raw.strip(_EDGE)
-        if token and (token[0].isalnum() or not _punctuation_only(token)):
-            tokens.append(token)
-    return tokens
+        raise ValueError(f"line must be a str, got {type(line).__name__}: {line!r:.80}")
+    stripped = [raw.strip(_EDGE) for raw in line.replace("`", " ").split()]
+    return [t for t in stripped if t and (t[0].isalnum() or not _punctuation_only(t))]
 
 
 def split_identifier(token: str) -> tuple[str, ...]:

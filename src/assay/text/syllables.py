@@ -11,6 +11,8 @@ How a line is read:
 - identifiers are split into parts (``text.identifiers.split_identifier``); each part is looked
   up, for acronyms and code words first in ``text.acronyms`` (``api_key`` = a-p-i + key = 4);
 - numbers are read aloud (``text.numbers``: ``404`` is "four hundred four", or "four oh four");
+- a line longer than ``MAX_CHARS`` (10,000) characters is counted on its first ones, cut at a
+  space; the rest is one low-confidence token counted 0 (this bounds the work on hostile output);
 - a word the dictionary lacks is counted by rules (``rule_syllables``) and reported as low
   confidence, and so are non-English words, spelled-out unknown acronyms and emoji (counted as 0).
 
@@ -139,16 +141,26 @@ def _known(word: str) -> int | None:
 
 def _compound_syllables(w: str) -> int | None:
     """Two dictionary words (close+out, fire+box), the longest first part first."""
-    for i in range(len(w) - 3, 2, -1):
+    longest = _longest_word()
+    for i in range(min(len(w) - 3, longest), max(2, len(w) - longest - 1), -1):
         left, right = _known(w[:i]), _known(w[i:])
         if left is not None and right is not None:
             return left + right
     return None
 
 
-def _affix_syllables(w: str) -> int | None:
-    """A dictionary word with a known suffix or prefix (incomplete+ness, re+compile), or a
-    British spelling of a dictionary word (organisational)."""
+@lru_cache(maxsize=1)
+def _longest_word() -> int:
+    # Both halves of a compound are dictionary words, so no split point further than this from
+    # either end can work: the loop stays short on a long unknown token.
+    return max(map(len, pronouncing_dictionary()))
+
+
+MAX_PREFIXES = 4  # stacked prefixes tried on an unknown word (re+un+...); real words have 1-2
+
+
+def _stem_syllables(w: str) -> int | None:
+    """A British spelling of a dictionary word, or a dictionary word plus a known suffix."""
     for old, new in _BRITISH:
         if old in w and (n := _known(w.replace(old, new))) is not None:
             return n
@@ -158,11 +170,27 @@ def _affix_syllables(w: str) -> int | None:
             for stem in (base, base + "e"):
                 if (n := _known(stem)) is not None:
                     return n + extra
-    for prefix, extra in _PREFIXES:
-        rest = w[len(prefix):]
-        if w.startswith(prefix) and len(rest) >= 3:
-            if (n := _known(rest)) is not None or (n := _affix_syllables(rest)) is not None:
-                return n + extra
+    return None
+
+
+def _affix_syllables(w: str) -> int | None:
+    """A dictionary word with a known suffix or prefix (incomplete+ness, re+compile), or a
+    British spelling of a dictionary word (organisational).
+
+    Prefixes stack (re+un+...): the search is depth first in ``_PREFIXES`` order, with an explicit
+    stack and at most ``MAX_PREFIXES`` levels, so ``"re" * 1000`` neither recurses nor loops long.
+    """
+    stack: list[tuple[str, int, int]] = [(w, 0, 0)]  # (rest, prefix syllables, depth)
+    while stack:
+        rest, extra, depth = stack.pop()
+        if depth and (n := _known(rest)) is not None:
+            return n + extra
+        if (n := _stem_syllables(rest)) is not None:
+            return n + extra
+        if depth < MAX_PREFIXES:
+            children = [(rest[len(p):], extra + k, depth + 1) for p, k in _PREFIXES
+                        if rest.startswith(p) and len(rest) - len(p) >= 3]
+            stack += reversed(children)
     return None
 
 
@@ -213,6 +241,7 @@ def _foreign_counts(part: str) -> PartSyllables:
     return PartSyllables(part, (max(1, cjk or (len(part) + 1) // 2),), FOREIGN)
 
 
+@lru_cache(maxsize=65536)
 def _part_counts(part: str, in_identifier: bool) -> PartSyllables:
     if part.isdigit() and part.isascii():
         return PartSyllables(part, number_syllables(part), NUMBER)
@@ -224,15 +253,41 @@ def _part_counts(part: str, in_identifier: bool) -> PartSyllables:
 def _combine(options: list[tuple[int, ...]]) -> tuple[int, ...]:
     """Every total from one count of each option tuple: the primary total first, then the
     others in increasing order (at most MAX_OPTIONS)."""
-    base = 0
-    deltas = None
+    # The set of differences from the primary total is a bit mask (bit i: difference lo + i),
+    # pruned to its MAX_OPTIONS lowest members after each token. The k smallest sums need only
+    # the k smallest values of each summand, so the pruning is exact, and each step costs a few
+    # integer operations (a growing Python set made long lines of two-reading words quadratic).
+    base, lo, mask = 0, 0, 1
     for opts in options:
         base += opts[0]
-        if len(opts) > 1:  # most tokens have one reading: skip the set arithmetic for them
-            deltas = {d + o - opts[0] for d in (deltas or (0,)) for o in opts}
-    if deltas is None or len(deltas) == 1:
+        if len(opts) > 1:  # most tokens have one reading: skip the arithmetic for them
+            low = min(opts)
+            shifted = 0
+            for o in opts:
+                shifted |= mask << (o - low)
+            mask, lo = _lowest_bits(shifted, MAX_OPTIONS), lo + low - opts[0]
+    if mask & (mask - 1) == 0:
         return (base,)
+    deltas = [lo + i for i in range(mask.bit_length()) if mask >> i & 1]
     return (base, *sorted(base + d for d in deltas if d != 0))[:MAX_OPTIONS]
+
+
+def _lowest_bits(mask: int, k: int) -> int:
+    while mask.bit_count() > k:
+        mask ^= 1 << (mask.bit_length() - 1)
+    return mask
+
+
+MAX_CHARS = 10_000  # a line is counted on its first MAX_CHARS characters (a haiku line is ~30)
+
+
+def _budget(text: str) -> tuple[str, str]:
+    """The part of ``text`` that is counted (cut at a space) and a note on what was not."""
+    if len(text) <= MAX_CHARS:
+        return text, ""
+    space = text.rfind(" ", MAX_CHARS // 2, MAX_CHARS)
+    head = text[:space if space > 0 else MAX_CHARS]
+    return head, f"<{len(text) - len(head):,} more characters not counted>"
 
 
 @lru_cache(maxsize=65536)
@@ -251,8 +306,11 @@ def count_token(token: str) -> TokenSyllables:
 def count_syllables(text: str) -> SyllableCount:
     """Syllables of a word or a line: ``count_syllables("fix the api_key").total == 6``."""
     if not isinstance(text, str):
-        raise ValueError(f"text must be a str, got {type(text).__name__}: {text!r}")
-    tokens = tuple(map(count_token, line_tokens(text)))
+        raise ValueError(f"text must be a str, got {type(text).__name__}: {text!r:.80}")
+    head, rest = _budget(text)
+    tokens = tuple(map(count_token, line_tokens(head)))
+    if rest:
+        tokens += (TokenSyllables(rest, 0, (0,), (PartSyllables(rest, (0,), SYMBOL),), True),)
     possible = _combine([t.options for t in tokens])
     low = tuple([t.token for t in tokens if t.low_confidence])
     ordered = possible if len(possible) == 1 else tuple(sorted(possible))

@@ -55,6 +55,9 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
                           "segmentation fault", "uncaught", "node:internal", "core dumped"),
 }
 
+# Every run in a pattern is bounded ({0,300}) and stops at the next place the same pattern may
+# start ((?!assert)), or cannot overlap the next start's run, so a search is linear in the text (``\\s*`` at a line start
+# ran across newline runs, and ``.*`` before a required token rescanned the line from every start).
 _BUILTIN: tuple[tuple[str, str], ...] = (
     ("tool_schema_validation",
      r"Validation failed for tool|Tool \S+ not found|invalid (tool )?arguments|"
@@ -64,9 +67,10 @@ _BUILTIN: tuple[tuple[str, str], ...] = (
      r"(unauthori[sz]ed|forbidden)|unauthori[sz]ed|forbidden|authentication (failed|required)|"
      r"\bENEEDAUTH\b|\bE401\b|\bE403\b|not logged in|invalid (api )?key|access denied"),
     ("test_or_assertion",
-     r"AssertionError|assert(ion)? failed|\bassert\b.*(==|!=)|Tests? failed|\d+ (failed|failing)\b|"
-     r"^\s*not ok \d|^# fail\s+[1-9]|FAILED .*::|\bFAIL\b\s+\S|✖ .*test|expect\(.*\)\.to|"
-     r"Expected:.*\n\s*Received:"),
+     r"AssertionError|assert(ion)? failed|\bassert\b(?:(?!assert)[^\n]){0,200}?(==|!=)|Tests? failed|"
+     r"(?<!\d)\d+ (failed|failing)\b|^[ \t]*not ok \d|^# fail[ \t]+[1-9]|FAILED (?:(?!FAILED)[^\n]){0,300}?::|"
+     r"\bFAIL\b[ \t]+\S|✖ (?:(?!✖)[^\n]){0,300}?test|expect\((?:(?!expect)[^\n]){0,300}?\)\.to|"
+     r"Expected:(?:(?!Expected:)[^\n]){0,300}\n[ \t]{0,40}Received:"),
     ("build_lint_compile",
      r"error TS\d{3,5}|\berror\[E\d{4}\]|\bcompil(e|ation) (error|failed)|SyntaxError|"
      r"\blint(ing|er)? (error|failed)|\bbiome (check|lint)|\beslint\b|\bruff\b|\bmypy\b|\btsc\b|"
@@ -77,10 +81,14 @@ _BUILTIN: tuple[tuple[str, str], ...] = (
      r"Cannot find module|ModuleNotFoundError|No module named|is not recognized as|"
      r"does not exist|cannot access|no such file"),
     ("runtime_exception",
-     r"Traceback \(most recent call last\)|^\s+at .+\(.+:\d+:\d+\)|\b(Type|Reference|Range|"
-     r"Key|Value|Attribute|Index|Name|Runtime|ZeroDivision)Error\b|\w+Exception\b|panic:|"
+     r"Traceback \(most recent call last\)|^[ \t]+at [^\n()]{1,300}\([^\n()]{1,300}:\d+:\d+\)|"
+     r"\b(Type|Reference|Range|Key|Value|Attribute|Index|Name|Runtime|ZeroDivision)Error\b|"
+     r"\b\w+Exception\b|panic:|"
      r"Segmentation fault|Uncaught|node:internal|core dumped"),
 )
+
+
+CLASSIFY_CHARS = 20_000  # the work per diagnostic is bounded; EpisodeConfig clips to 4,000
 
 
 @dataclass(frozen=True)
@@ -105,9 +113,12 @@ class Classifier:
     extra_weights: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def classify(self, diag: Diagnostic) -> str:
+        """The category of one diagnostic, read from the first ``CLASSIFY_CHARS`` characters of
+        its command and text (diagnostics are clipped far shorter when they are read)."""
         if diag.kind == "user_feedback":
             return "user_feedback"
         haystack = diag.text if not diag.command else f"{diag.command}\n{diag.text}"
+        haystack = haystack[:CLASSIFY_CHARS]
         lower = haystack.lower()
         for rule in self.rules:
             if rule.matches(haystack, lower):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .reader import Entry
 
@@ -76,6 +76,7 @@ class Episode:
     diagnostics: tuple[Diagnostic, ...]
     tool_calls: int
     went_on_after_failure: bool
+    cwd: str | None = None  # the session's working directory (redaction replaces it by <cwd>)
 
     @property
     def entry_ids(self) -> tuple[str, ...]:
@@ -107,19 +108,25 @@ def message_text(content: Any) -> str:
     return "\n".join(parts)
 
 
+CORRECTION_CHARS = 2000  # a correction says so up front; longer messages are read this far
+
+
 def is_correction(text: str) -> bool:
-    """Whether a user message corrects the agent (a heuristic on its wording)."""
-    return bool(_CORRECTION.search(text))
+    """Whether a user message corrects the agent (a heuristic on the wording of its first
+    ``CORRECTION_CHARS`` characters, which bounds the work on a pasted log)."""
+    return bool(_CORRECTION.search(text, 0, CORRECTION_CHARS))
 
 
-def _call_label(name: str, args: Any) -> str:
+def _call_label(name: str, args: Any, scrub: Callable[[str], str] = str) -> str:
     if not isinstance(args, dict):
         return name
     if name == "bash" and isinstance(args.get("command"), str):
-        return args["command"]
+        return scrub(args["command"])
     if isinstance(args.get("path"), str):
-        return args["path"]
-    return json.dumps(args, ensure_ascii=False)[:200]
+        return scrub(args["path"])
+    # each value is redacted before it is escaped into JSON, and the whole before it is cut
+    scrubbed = {k: scrub(v) if isinstance(v, str) else v for k, v in args.items()}
+    return scrub(json.dumps(scrubbed, ensure_ascii=False))[:200]
 
 
 @dataclass
@@ -132,15 +139,19 @@ class _Draft:
     tool_calls: int = 0
     went_on: bool = False
 
-    def finish(self, file: str) -> Episode:
+    def finish(self, file: str, cwd: str | None = None) -> Episode:
         return Episode(file, self.prompt, self.entry.id, self.entry.line, self.last_line,
-                       self.context, tuple(self.diagnostics), self.tool_calls, self.went_on)
+                       self.context, tuple(self.diagnostics), self.tool_calls, self.went_on, cwd)
 
 
 class _Builder:
-    def __init__(self, file: str, cwd: str | None, config: EpisodeConfig):
-        self.file, self.config = file, config
-        self.cwd_context = (f"Working directory: {cwd}",) if cwd else ()
+    def __init__(self, file: str, cwd: str | None, config: EpisodeConfig,
+                 scrub: Callable[[str], str] | None = None):
+        # scrub (redaction) runs on each text before it is clipped: a clip must never keep half
+        # a secret, or the body of a private key whose BEGIN line it cut away
+        self.file, self.config, self.cwd = file, config, cwd
+        self.scrub = scrub or (lambda text: text)
+        self.cwd_context = (f"Working directory: {self.scrub(cwd)}",) if cwd else ()
         self.summary: tuple[str, ...] = ()
         self.calls: dict[str, tuple[str, str]] = {}
         self.draft: _Draft | None = None
@@ -161,17 +172,18 @@ class _Builder:
         return None
 
     def close(self) -> Episode | None:
-        return self.draft.finish(self.file) if self.draft is not None else None
+        return self.draft.finish(self.file, self.cwd) if self.draft is not None else None
 
     def _summary(self, entry: Entry) -> None:
         summary = entry.data.get("summary")
         if isinstance(summary, str) and summary.strip():
             label = "Summary of earlier work" if entry.type == "compaction" else \
                 "Summary of an abandoned branch"
-            self.summary = (f"{label}:\n{clip(summary.strip(), self.config.context_chars)}",)
+            self.summary = (f"{label}:\n"
+                            f"{clip(self.scrub(summary.strip()), self.config.context_chars)}",)
 
     def _user(self, entry: Entry) -> Episode | None:
-        text = message_text(entry.message.get("content")).strip()
+        text = self.scrub(message_text(entry.message.get("content")).strip())
         if self.draft is not None and _CONTINUATION.match(text):
             self.draft.last_line = entry.line
             return None
@@ -180,7 +192,7 @@ class _Builder:
             if is_correction(text):  # the correction belongs to the episode it corrects
                 self._add(entry, "user_feedback", text)
                 self.draft.last_line = entry.line
-            done = self.draft.finish(self.file)
+            done = self.draft.finish(self.file, self.cwd)
         self.calls.clear()
         self.draft = _Draft(clip(text, self.config.capture_chars), entry,
                             self.cwd_context + self.summary, entry.line)
@@ -192,7 +204,8 @@ class _Builder:
         calls = [p for p in parts if isinstance(p, dict) and p.get("type") == "toolCall"]
         for call in calls:
             name = str(call.get("name", "?"))
-            self.calls[str(call.get("id"))] = (name, _call_label(name, call.get("arguments")))
+            self.calls[str(call.get("id"))] = (name, _call_label(name, call.get("arguments"),
+                                                                 self.scrub))
         self.draft.tool_calls += len(calls)
         if self.draft.diagnostics and parts:
             self.draft.went_on = True
@@ -219,14 +232,17 @@ class _Builder:
     def _add(self, entry: Entry, kind: str, text: str, tool: str | None = None,
              command: str | None = None, exit_code: int | None = None) -> None:
         self.draft.diagnostics.append(Diagnostic(
-            kind, clip(text.strip(), self.config.capture_chars), entry.id, entry.line, tool,
-            clip(command, 500) if command else None, exit_code))
+            kind, clip(self.scrub(text.strip()), self.config.capture_chars), entry.id, entry.line,
+            tool, clip(self.scrub(command), 500) if command else None, exit_code))
 
 
 def build_episodes(entries: Iterable[Entry], file: str, cwd: str | None = None,
-                   config: EpisodeConfig | None = None) -> Iterator[Episode]:
-    """Episodes of one session's active branch, in order (streams: one draft held at a time)."""
-    builder = _Builder(file, cwd, config or EpisodeConfig())
+                   config: EpisodeConfig | None = None,
+                   scrub: Callable[[str], str] | None = None) -> Iterator[Episode]:
+    """Episodes of one session's active branch, in order (streams: one draft held at a time).
+
+    ``scrub`` (e.g. redaction) is applied to every text before it is clipped."""
+    builder = _Builder(file, cwd, config or EpisodeConfig(), scrub)
     for entry in entries:
         done = builder.feed(entry)
         if done is not None:

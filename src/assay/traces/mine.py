@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 
 from ..errors import InputError
 from ..text.redact import redact_obj
+from .rows import session_redactor
 from .categories import Classifier, default_classifier
 from .episodes import Episode, EpisodeConfig, build_episodes
 from .reader import Malformed, ReaderConfig, SessionInfo, open_session
@@ -116,7 +117,8 @@ def _mine_file(path: Path, config: MineConfig, tally: _Tally) -> None:
         with stream:
             cwd = stream.info.header.get("cwd")
             cwd = cwd if isinstance(cwd, str) else None
-            for episode in build_episodes(stream, str(path), cwd, config.episodes):
+            scrub = session_redactor(cwd) if config.rows.redact else None
+            for episode in build_episodes(stream, str(path), cwd, config.episodes, scrub):
                 _take(episode, score_config, config, tally)
     except OSError as exc:
         stream.info.malformed.append(Malformed(str(path), 0, f"cannot read: {exc.strerror}"))

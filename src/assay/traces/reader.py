@@ -124,6 +124,10 @@ def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, _json_reason(text, exc)
+    except RecursionError:
+        return None, "JSON nested too deeply to read"
+    except ValueError:  # Python's limit on the digits of an integer
+        return None, "a number too long to read"
     if not isinstance(obj, dict):
         return None, f"a JSON {type(obj).__name__}, not an object"
     if not isinstance(obj.get("type"), str):

@@ -24,11 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..text.redact import redact_obj
+from ..text.redact import redact, redact_obj
 from .episodes import Diagnostic, Episode, clip
 from .score import EpisodeScore
 
-__all__ = ["RowConfig", "diagnostic_label", "make_row", "privileged_context"]
+__all__ = ["RowConfig", "diagnostic_label", "make_row", "privileged_context", "session_paths",
+           "session_redactor"]
 
 _SYSTEM = "You are a coding agent working in a user's repository with read, bash, edit and write tools."
 
@@ -99,4 +100,20 @@ def make_row(episode: Episode, score: EpisodeScore, config: RowConfig | None = N
         "source": {"file": episode.file, "entry_ids": list(episode.entry_ids),
                    "lines": [episode.first_line, episode.last_line]},
     }
-    return redact_obj(row) if config.redact else row
+    return redact_obj(row, session_paths(episode.cwd)) if config.redact else row
+
+
+def session_paths(cwd: str | None) -> dict[str, str]:
+    """Path prefixes a session's text is redacted with: its cwd as ``<cwd>`` (the real $HOME and
+    /root are always replaced by ``<home>``)."""
+    if not cwd or len(cwd.rstrip("/\\")) < 2:
+        return {}
+    # pi names a session's folder after its cwd with slashes as dashes: --srv-me-work--
+    dashed = "--" + cwd.strip("/\\").replace("/", "-").replace("\\", "-") + "--"
+    return {cwd: "<cwd>", dashed: "--<cwd>--"}
+
+
+def session_redactor(cwd: str | None):
+    """``redact`` with a session's paths: what mining applies to each text before clipping."""
+    paths = session_paths(cwd)
+    return lambda text: redact(text, paths)
