@@ -63,6 +63,7 @@ def test_a_dead_url_fails_in_seconds_naming_connection_refused(tmp_path):
     line = error_line(out)
     assert f"connection refused at {url}" in line and "Fix:" in line
     assert took < 5.0, f"took {took:.1f} s"
+    assert out.stderr.splitlines() == ["m: 300 request(s) to send, 0 cached", line]
 
 
 def test_a_refused_key_names_the_key_variable(tmp_path):

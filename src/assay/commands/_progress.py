@@ -132,7 +132,7 @@ class LineProgress(_Counting):
         if self._thread is not None:
             self._thread.join(1)
         for label, m in self.models.items():
-            if m.total:
+            if m.total and m.running:  # not for a run stopped before it sent anything
                 self.say(status_line(label, m))
 
 
