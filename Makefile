@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   install assay with its training extras into .venv and run `assay demo`
 #   make test   install the test dependencies into .venv and run the tests
+#   make readme-check   rerun the README's output blocks and fail when the text differs
+#                       (UPDATE=1 rewrites them)
 # torch is pinned to the CPU build first: an unpinned torch would pull several GB of CUDA wheels.
 
 PYTHON ?= python3
@@ -8,7 +10,7 @@ VENV   ?= .venv
 PIP    := $(VENV)/bin/pip
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test install-dev install-demo bench clean
+.PHONY: demo test readme-check install-dev install-demo bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +35,9 @@ demo: install-demo
 test: install-dev
 	OMP_NUM_THREADS=1 $(VENV)/bin/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+readme-check: install-demo
+	$(VENV)/bin/python tools/readme_check.py $(if $(UPDATE),--update,)
 
 bench: install-dev
 	$(VENV)/bin/python bench/bench_eval.py

@@ -208,3 +208,19 @@ def test_eval_without_out_writes_a_new_run_directory_and_says_where(tmp_path):
     run_dir = tmp_path / line.split()[2]
     assert run_dir.parent == tmp_path / "runs" and run_dir.name.startswith("exact-")
     assert (run_dir / "manifest.json").is_file()
+
+
+def test_extra_body_json_reaches_every_request_and_bad_json_is_one_line(tmp_path):
+    write_items(tmp_path / "items.jsonl", 2)
+    with FakeOpenAIServer() as srv:
+        out = subprocess.run(eval_cmd(tmp_path, srv.base_url, "--extra-body",
+                                      '{"chat_template_kwargs": {"enable_thinking": false}}',
+                                      "--extra-body", "top_k=5", "--json"),
+                             env=env(), capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert all(b["chat_template_kwargs"] == {"enable_thinking": False} and b["top_k"] == 5
+                   for b in srv.stats.bodies) and len(srv.stats.bodies) == 2
+        bad = subprocess.run(eval_cmd(tmp_path, srv.base_url, "--extra-body", "{oops"),
+                             env=env(), capture_output=True, text=True)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert "--extra-body is not valid JSON" in bad.stderr and "Fix:" in bad.stderr

@@ -286,7 +286,9 @@ def test_bad_settings_are_one_line_errors(ct, tmp_path):
 def test_cli_json_carries_the_family_and_verdicts(ct, tmp_path):
     recs = ct.table_records()
     ct.write_run(tmp_path / "run", recs, task_module="cmp_task")
-    env = dict(os.environ, PYTHONPATH=str(FIXTURES))
+    from assay.testing import script_env
+
+    env = script_env(FIXTURES)  # the script on this tree, not the checkout it was installed from
     out = subprocess.run([ASSAY, "compare", str(tmp_path / "run"), "--json", "--resamples",
                           "200", "--out", str(tmp_path / "cmp"), "--no-plots"],
                          capture_output=True, text=True, env=env)

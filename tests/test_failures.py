@@ -63,6 +63,7 @@ def test_a_dead_url_fails_in_seconds_naming_connection_refused(tmp_path):
     line = error_line(out)
     assert f"connection refused at {url}" in line and "Fix:" in line
     assert took < 5.0, f"took {took:.1f} s"
+    assert out.stderr.splitlines() == ["m: 300 request(s) to send, 0 cached", line]
 
 
 def test_a_refused_key_names_the_key_variable(tmp_path):
@@ -161,3 +162,26 @@ def test_the_first_error_is_printed_as_it_happens_and_progress_lines_off_a_tty(t
                 if re.fullmatch(r"m: \d+/30 \(\d+%\), [\d.]+ req/s, 1 error\(s\), ETA .+", ln)]
     assert len(progress) >= 2, lines  # ~1.5 s of requests at one line per 0.3 s, plus the last
     assert progress[-1].startswith("m: 30/30 (100%)")
+
+
+def test_line_progress_counts_from_each_models_start(capsys):
+    from assay.commands._progress import LineProgress, status_line
+    from assay.models import Completion, Decoding, Request
+
+    p = LineProgress(interval_s=3600)
+    p.planned("base", 4, 0)
+    p.planned("ft", 4, 2)
+    p.generating("base")
+    req = Request(key="k", messages=(), decoding=Decoding(), item_id="7")
+    p.completed("base", req, Completion(text="x"))
+    p.completed("base", req, Completion(error="HTTP 500 from u"))
+    p._lines()  # ft has not started (local models run one after another): no line for it
+    p._stop.set()
+    err = capsys.readouterr().err.splitlines()
+    assert err[:2] == ["base: 4 request(s) to send, 0 cached", "ft: 4 request(s) to send, 2 cached"]
+    assert err[2] == "base: request for item 7 failed: HTTP 500 from u"
+    assert err[3].startswith("base: 2/4 (50%), ") and ", 1 error(s), ETA " in err[3]
+    assert len(err) == 4
+    m = p.models["base"]
+    line = status_line("base", m, now=m.started + 4.0)  # 2 done in 4 s: 0.5/s, 2 left: 4 s
+    assert line == "base: 2/4 (50%), 0.5 req/s, 1 error(s), ETA 4 s"

@@ -172,6 +172,9 @@ class RunObserver:
     def planned(self, label: str, to_send: int, cached: int) -> None:
         """Before anything is sent: how many requests a model needs, and how many were cached."""
 
+    def generating(self, label: str) -> None:
+        """A model's generation starts (served models together, local ones one after another)."""
+
     def completed(self, label: str, request: Request, completion: Completion) -> None:
         """One request finished (``completion.error`` says it failed after its retries)."""
 
@@ -285,6 +288,7 @@ def generate_all(jobs: Sequence[ModelJob], gen: _Generation) -> float:
     for job in jobs:
         if job.missing and job not in served:
             t = time.perf_counter()
+            gen.observer.generating(job.spec.label)
             job.backend.generate(job.missing, gen.on_done(job))
             job.generation_wall_s = time.perf_counter() - t
     return time.perf_counter() - start
@@ -303,6 +307,7 @@ async def _preflight(job: ModelJob) -> None:
 async def _generate_served(jobs: Sequence[ModelJob], gen: _Generation) -> None:
     async def one(job: ModelJob) -> None:
         t = time.perf_counter()
+        gen.observer.generating(job.spec.label)
         await job.backend.agenerate(job.missing, gen.on_done(job), gen.on_retry(job))
         job.generation_wall_s = time.perf_counter() - t
 

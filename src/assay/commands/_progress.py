@@ -25,6 +25,7 @@ class _Model:
     errors: int = 0
     retries: int = 0
     last_retry: str = ""
+    running: bool = False
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -50,6 +51,9 @@ class _Counting(RunObserver):
     def planned(self, label, to_send, cached):
         self.models[label] = _Model(to_send, cached)
         self.say(f"{label}: {to_send} request(s) to send, {cached} cached")
+
+    def generating(self, label):
+        self.models[label].started = time.perf_counter()  # rate and ETA from here
 
     def completed(self, label, request, completion):
         m = self.models[label]
@@ -114,9 +118,13 @@ class LineProgress(_Counting):
         while not self._stop.wait(self.interval_s):
             self._lines()
 
+    def generating(self, label):
+        super().generating(label)
+        self.models[label].running = True
+
     def _lines(self) -> None:
         for label, m in list(self.models.items()):
-            if m.total and m.done < m.total:
+            if m.total and m.done < m.total and m.running:
                 self.say(status_line(label, m))
 
     def finished(self):
@@ -124,7 +132,7 @@ class LineProgress(_Counting):
         if self._thread is not None:
             self._thread.join(1)
         for label, m in self.models.items():
-            if m.total:
+            if m.total and m.running:  # not for a run stopped before it sent anything
                 self.say(status_line(label, m))
 
 

@@ -42,10 +42,11 @@ def run_eval(flags: dict[str, Any], config: Optional[str], sets: Optional[list[s
     """`assay eval`: settings from --config, then --set, then flags; run; print."""
     from ..config import parse_sets
     from ..rundir import default_run_dir
-    from ..run import evaluate, load_eval_config
+    from ..run import check_config, evaluate, load_eval_config
     from ._progress import progress_for
 
     cfg = load_eval_config(config, parse_sets(sets, "max_tokens=256"), flags)
+    check_config(cfg)  # before naming a run directory for it
     if not cfg.out:
         cfg.out = str(default_run_dir(cfg.task))
         if not as_json:
@@ -154,5 +155,5 @@ def _fmt(v) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("eval", help=EVAL_HELP)(eval_command())
+    app.command("eval", help=EVAL_HELP, no_args_is_help=True)(eval_command())
     app.command("score", help=SCORE_HELP)(score_command)
