@@ -14,8 +14,8 @@ import typer
 from .errors import AssayError
 
 # verb -> the command module that registers it
-VERBS = {"eval": "eval", "score": "eval", "compare": "compare", "goals": "compare",
-         "report": "compare", "demo": "demo", "traces": "traces", "train": "train",
+VERBS = {"eval": "eval", "score": "eval", "compare": "compare", "goals": "goals",
+         "report": "report", "demo": "demo", "traces": "traces", "train": "train",
          "data": "data"}
 
 

@@ -187,8 +187,8 @@ def test_terminal_eval_table_is_inert(monkeypatch):
     assert "[/bold]" in _plain(text)
 
 
-def test_report_command_prints_report_md_inert(hostile, tmp_path, capsys):
-    from assay.commands.compare import report_command
+def test_report_command_prints_its_summary_inert(hostile, tmp_path, capsys):
+    from assay.commands.report import report_command
 
     _, run = hostile
     report_command(str(run), out=str(tmp_path / "rep"), base_model=None, adapter=None,

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..jsonable import to_jsonable
 
-__all__ = ["to_jsonable", "print_json", "err_console", "out_console"]
+__all__ = ["to_jsonable", "print_json", "err_console", "out_console", "files_dict"]
 
 
 def print_json(obj: Any) -> None:
@@ -26,3 +26,9 @@ def out_console():
     from rich.console import Console
 
     return Console()
+
+
+def files_dict(files) -> dict:
+    return {"markdown": str(files.markdown), "json": str(files.json),
+            "plots": [str(p) for p in files.plots],
+            "model_card": str(files.model_card) if files.model_card else None}
