@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,9 @@ class EvalConfig:
                               metavar="N")
     sample_temperature: float | None = opt(None, "Temperature of the samples (default: the "
                                            "task's).", metavar="T")
+    cache: bool = opt(True, "Answer from the store what it already holds for this exact "
+                      "model, decoding and prompt; --no-cache sends every request and the new "
+                      "completions supersede the stored ones (kept in the store's history).")
     max_errors: int = opt(0, "Stop the run as soon as more requests than this have failed.",
                           metavar="N")
     skip_invalid: bool = opt(False, "Skip and count invalid items instead of failing.")
@@ -224,6 +227,7 @@ class ModelJob:
     missing: list[Request]
     cache_hits: int
     generation_wall_s: float = 0.0
+    replace: bool = False  # --no-cache: new completions supersede the stored ones
 
     def stats(self) -> dict[str, Any]:
         return {"requests_sent": len(self.missing), "cache_hits": self.cache_hits,
@@ -239,9 +243,10 @@ def prepare_model(spec: ModelSpec, prompts: Sequence[Prompt], cfg: EvalConfig, t
                            max_retries=cfg.max_retries, extra_body=cfg.extra_body)
     identity = backend.identity()
     requests = build_requests(prompts, identity, cfg, task)
-    results: dict[str, Completion] = store.get_many(r.key for r in requests)
+    results: dict[str, Completion] = store.get_many(r.key for r in requests) if cfg.cache else {}
     missing = list({r.key: r for r in requests if r.key not in results}.values())
-    return ModelJob(spec, backend, identity, requests, results, missing, len(results))
+    return ModelJob(spec, backend, identity, requests, results, missing, len(results),
+                    replace=not cfg.cache)
 
 
 @dataclass
@@ -259,8 +264,9 @@ class _Generation:
         label = job.spec.label
 
         def on_done(req: Request, completion: Completion) -> None:
-            self.store.put(req.key, mkey, req.prompt_hash, req.sample, completion)
-            job.results[req.key] = completion
+            made = self.store.put(req.key, mkey, req.prompt_hash, req.sample, completion,
+                                  replace=job.replace)
+            job.results[req.key] = replace(completion, created_at=made, cached=False)
             self.observer.completed(label, req, completion)
             self.budget.count(label, completion)
         return on_done
@@ -321,7 +327,16 @@ async def _all_or_none(coros) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def iso_utc(t: float | None) -> str | None:
+    """A unix time as ISO 8601 UTC with milliseconds, e.g. 2026-05-01T12:00:00.000+00:00."""
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds")
+
+
 def make_record(label: str, req: Request, c: Completion, parsed: Any) -> dict[str, Any]:
+    """One row of items.jsonl; ``created_at`` is when the completion was made (journaled),
+    ``cached`` whether this run took it from the store instead of sending the request."""
     unparsed = isinstance(parsed, Unparsed)
     return {"id": req.item_id, "model": label, "pass": req.pass_, "sample": req.sample,
             "prompt_hash": req.prompt_hash, "output": c.text, "finish_reason": c.finish_reason,
@@ -329,7 +344,25 @@ def make_record(label: str, req: Request, c: Completion, parsed: Any) -> dict[st
             "parsed": None if unparsed or c.error else parsed,
             "parse_error": parsed.reason if unparsed and not c.error else None,
             "scores": {}, "latency_s": c.latency_s, "prompt_tokens": c.prompt_tokens,
-            "completion_tokens": c.completion_tokens, "error": c.error}
+            "completion_tokens": c.completion_tokens, "error": c.error,
+            "created_at": iso_utc(c.created_at), "cached": c.cached}
+
+
+def cache_provenance(records: Sequence[dict]) -> dict[str, Any]:
+    """How many answers came from the cache and when those were made: ``{"answers",
+    "from_cache", "made_from", "made_to"}`` (times ISO UTC, None when nothing was cached)."""
+    answers = [r for r in records if not r.get("error")]
+    times = sorted(r["created_at"] for r in answers if r.get("cached") and r.get("created_at"))
+    return {"answers": len(answers), "from_cache": sum(bool(r.get("cached")) for r in answers),
+            "made_from": times[0] if times else None, "made_to": times[-1] if times else None}
+
+
+def cache_line(prov: dict[str, Any]) -> str:
+    """'12 of 16 answers from the cache, made between T1 and T2' (the manifest's cache)."""
+    text = f"{prov['from_cache']} of {prov['answers']} answers from the cache"
+    if prov.get("made_from"):
+        text += f", made between {prov['made_from']} and {prov['made_to']}"
+    return text
 
 
 def score_records(task: Task, items_by_id: dict[str, dict], label: str,
@@ -517,14 +550,17 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
         model_info[label] = {"spec": str(job.spec), "identity": job.identity,
                              "backend_options": cfg.backend_options,
                              "decoding": asdict(decoding_for(prompts[0], cfg, task)),
+                             "cache": cache_provenance(records_by_model[label]),
                              **job.stats()}
+    records = [r for rs in records_by_model.values() for r in rs]
     totals = {"requests_sent": sum(len(j.missing) for j in jobs),
-              "cache_hits": sum(j.cache_hits for j in jobs), "generation_wall_s": wall}
+              "cache_hits": sum(j.cache_hits for j in jobs), "generation_wall_s": wall,
+              "cache": cache_provenance(records)}
     metrics = compute_metrics(task, records_by_model)
     errors = sum(metrics["errors"].values())
     manifest = _manifest(cfg, task, ds, samples, model_info, totals, metrics, started,
                          len(prompts), store_path)
-    write_run_dir(out, manifest, [r for rs in records_by_model.values() for r in rs], metrics)
+    write_run_dir(out, manifest, records, metrics)
     return RunResult(out, manifest, metrics, totals["requests_sent"], totals["cache_hits"],
                      errors)
 
@@ -551,7 +587,8 @@ def _manifest(cfg: EvalConfig, task: Task, ds: Dataset, samples: int, model_info
     return {
         **manifest_common("eval", task, cfg.task_options, cfg.task_module, ds, metrics, started),
         "models": model_info, "samples": samples, "prompts_per_model": n_prompts,
-        "store": str(store_path),
+        "store": str(store_path), "no_cache": not cfg.cache,
+        "cache": totals["cache"],
         "requests_sent": totals["requests_sent"], "cache_hits": totals["cache_hits"],
         "generation_wall_s": round(wall, 4),
         "requests_per_s": (totals["requests_sent"] / wall) if wall > 0 else None,

@@ -110,10 +110,11 @@ def summary(result) -> dict[str, Any]:
             "truncated_share": result.metrics["truncated_share"],
             "requests_sent": result.requests_sent, "cache_hits": result.cache_hits,
             "errors": result.errors, "generation_wall_s": m.get("generation_wall_s"),
-            "requests_per_s": m.get("requests_per_s")}
+            "requests_per_s": m.get("requests_per_s"), "cache": m.get("cache")}
 
 
 def show(result, as_json: bool) -> None:
+    from ..run import cache_line
     from ._common import out_console, print_json
 
     s = summary(result)
@@ -139,6 +140,7 @@ def show(result, as_json: bool) -> None:
     rps = s["requests_per_s"]
     con.print(f"requests sent {s['requests_sent']}, cache hits {s['cache_hits']}, errors "
               f"{s['errors']}" + (f", {rps:.1f} requests/s" if rps else "")
+              + (f"\n{cache_line(s['cache'])}" if s.get("cache") else "")
               + f"\nwrote {s['out']}/ (manifest.json, items.jsonl, metrics.json)")
 
 

@@ -1,0 +1,119 @@
+"""Provenance (issue 11): what was generated when, by what, on which data.
+
+Cache visibility and --no-cache through a loopback server whose answers change between runs,
+the store's history of superseded completions, and the refusals that keep a run honest.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from assay.errors import AssayError
+from assay.rundir import load_run
+from assay.run import EvalConfig, cache_line, evaluate
+from assay.store import Store
+from assay.testing import FakeOpenAIServer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+sys.path.insert(0, str(FIXTURES))
+
+
+def write_items(path: Path, n: int) -> Path:
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write(json.dumps({"id": f"q{i}", "question": f"what is {i}?", "answer": "yes"})
+                    + "\n")
+    return path
+
+
+def config(tmp_path, url, n=8, **kw) -> EvalConfig:
+    data = write_items(tmp_path / "items.jsonl", n)
+    models = kw.pop("models", None) or [f"ft=openai:ft@{url}"]
+    return EvalConfig(task="exact", task_module="exact_task", data=str(data), models=models,
+                      out=str(tmp_path / "run"), store=str(tmp_path / "store.sqlite"), **kw)
+
+
+class Answer:
+    """A responder whose answer can be changed between runs (a retrained adapter re-served
+    under the same name at the same URL)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __call__(self, body: dict) -> str:
+        return self.text
+
+
+def _times(records):
+    return [datetime.fromisoformat(r["created_at"]) for r in records]
+
+
+def test_changed_answers_without_no_cache_are_reported_as_cache_hits(tmp_path):
+    answer = Answer("no")
+    with FakeOpenAIServer(answer) as srv:
+        first = evaluate(config(tmp_path, srv.base_url))
+        assert all(r["cached"] is False for r in load_run(first.out_dir).records)
+        made = _times(load_run(first.out_dir).records)
+        answer.text = "yes"  # the adapter was retrained and re-served
+        second = evaluate(config(tmp_path, srv.base_url))
+    assert srv.stats.requests == 8 and second.requests_sent == 0
+    run = load_run(second.out_dir)
+    assert all(r["cached"] is True for r in run.records)
+    assert all(r["output"] == "no" for r in run.records)  # the old adapter's answers
+    assert _times(run.records) == made  # each with the time it was made, in the first run
+    cache = run.manifest["cache"]
+    assert (cache["from_cache"], cache["answers"]) == (8, 8)
+    assert cache["made_from"] == min(r["created_at"] for r in run.records)
+    assert cache["made_to"] == max(r["created_at"] for r in run.records)
+    assert cache_line(cache) == (f"8 of 8 answers from the cache, made between "
+                                 f"{cache['made_from']} and {cache['made_to']}")
+    assert run.manifest["models"]["ft"]["cache"]["from_cache"] == 8
+    assert first.manifest["cache"]["from_cache"] == 0
+
+
+def test_no_cache_sends_every_request_and_the_run_holds_the_new_answers(tmp_path):
+    answer = Answer("no")
+    with FakeOpenAIServer(answer) as srv:
+        first = evaluate(config(tmp_path, srv.base_url))
+        assert first.metrics["models"]["ft"]["accuracy"] == 0.0
+        old_times = _times(load_run(first.out_dir).records)
+        answer.text = "yes"
+        second = evaluate(config(tmp_path, srv.base_url, cache=False))
+        run = load_run(second.out_dir)
+        third = evaluate(config(tmp_path, srv.base_url))  # later runs get the new answers
+    assert srv.stats.requests == 16
+    assert (second.requests_sent, second.cache_hits) == (8, 0)
+    assert [r["output"] for r in run.records] == ["yes"] * 8
+    assert all(r["cached"] is False for r in run.records)
+    assert min(_times(run.records)) > max(old_times)
+    assert second.metrics["models"]["ft"]["accuracy"] == 1.0
+    assert run.manifest["no_cache"] is True and run.manifest["cache"]["from_cache"] == 0
+    assert cache_line(run.manifest["cache"]) == "0 of 8 answers from the cache"
+    assert third.requests_sent == 0 and third.metrics["models"]["ft"]["accuracy"] == 1.0
+    # the superseded answers stay in the store's history
+    with Store(tmp_path / "store.sqlite") as store:
+        key = next(iter(store.get_many(
+            [k for (k,) in store._db.execute("SELECT key FROM completions")])))
+        assert [c.text for c in store.history(key)] == ["no"]
+        assert store.count() == 8
+
+
+def test_store_history_keeps_each_superseded_completion(tmp_path):
+    from assay.models import Completion
+
+    with Store(tmp_path / "s.sqlite") as s:
+        t1 = s.put("k", "m", "p", None, Completion(text="one"))
+        t2 = s.put("k", "m", "p", None, Completion(text="two"), replace=True)
+        s.put("k", "m", "p", None, Completion(text="ignored"))  # no replace: kept as is
+        t3 = s.put("k", "m", "p", None, Completion(text="three"), replace=True)
+        got = s.get_many(["k"])["k"]
+        assert got.text == "three" and got.cached and got.created_at == t3
+        hist = s.history("k")
+        assert [c.text for c in hist] == ["one", "two"]
+        assert [c.created_at for c in hist] == [t1, t2]
+        assert s.count() == 1
