@@ -34,8 +34,9 @@ def write_items(path: Path, n: int) -> Path:
 def config(tmp_path, url, n=8, **kw) -> EvalConfig:
     data = write_items(tmp_path / "items.jsonl", n)
     models = kw.pop("models", None) or [f"ft=openai:ft@{url}"]
+    kw.setdefault("out", str(tmp_path / "run"))
     return EvalConfig(task="exact", task_module="exact_task", data=str(data), models=models,
-                      out=str(tmp_path / "run"), store=str(tmp_path / "store.sqlite"), **kw)
+                      store=str(tmp_path / "store.sqlite"), **kw)
 
 
 class Answer:
@@ -117,3 +118,67 @@ def test_store_history_keeps_each_superseded_completion(tmp_path):
         assert [c.text for c in hist] == ["one", "two"]
         assert [c.created_at for c in hist] == [t1, t2]
         assert s.count() == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Pre-registration from the completions, and noise runs that repeat something
+
+
+def _eval(tmp_path, url, out, labels=("base", "ft"), **kw):
+    models = [f"{lab}=openai:{lab}@{url}" for lab in labels]
+    return evaluate(config(tmp_path, url, n=30, models=models, out=str(tmp_path / out), **kw))
+
+
+def _after_a_second():
+    import time
+
+    time.sleep(1.1)  # the lock has a one-second resolution
+
+
+def test_cached_candidate_after_the_lock_is_not_pre_registered_a_fresh_one_is(tmp_path):
+    from assay.compare import compare_runs
+    from assay.goals import lock_goals
+
+    goals = tmp_path / "goals.yaml"
+    goals.write_text('accuracy: ">= 0.5"\n')
+    with FakeOpenAIServer(lambda b: "yes" if b["model"] == "ft" else "no") as srv:
+        _eval(tmp_path, srv.base_url, "before")       # the candidate's answers, then the lock
+        _after_a_second()
+        lock = lock_goals(goals)
+        _after_a_second()
+        cached = _eval(tmp_path, srv.base_url, "cached", labels=("ft",))
+        fresh = _eval(tmp_path, srv.base_url, "fresh", labels=("ft",), cache=False)
+    assert cached.cache_hits == 30 and fresh.requests_sent == 30
+    c = compare_runs(tmp_path / "before", cached.out_dir, base="base", goals=goals)
+    assert c.candidate.started_at > lock.locked_at  # started after the lock, yet:
+    assert not c.goals.pre_registered
+    warning = next(w for w in c.goals.warnings if w.startswith("NOT PRE-REGISTERED"))
+    assert "30 of 30 candidate completions were made before the goals were locked" in warning
+    assert "Fix: rerun the candidate after the lock with `assay eval ... --no-cache`" in warning
+    assert c.candidate.n_cached == 30
+    c = compare_runs(tmp_path / "before", fresh.out_dir, base="base", goals=goals)
+    assert c.goals.pre_registered and c.goals.verdicts[0].hit
+    assert not any("PRE-REGISTERED" in w for w in c.goals.warnings)
+    assert c.candidate.n_cached == 0
+    # read back from the candidate's run when the times are not passed
+    from assay.goals import check_goals
+
+    assert check_goals(goals, c).pre_registered
+    c_old = compare_runs(tmp_path / "before", cached.out_dir, base="base")
+    assert not check_goals(goals, c_old).pre_registered
+
+
+def test_a_noise_run_served_from_the_cache_is_refused_with_the_fix(tmp_path):
+    from assay.compare import compare_runs
+
+    with FakeOpenAIServer(lambda b: "yes" if b["model"] == "ft" else "no") as srv:
+        _eval(tmp_path, srv.base_url, "run")
+        _eval(tmp_path, srv.base_url, "cached", labels=("base",))
+        _eval(tmp_path, srv.base_url, "fresh", labels=("base",), cache=False)
+    with pytest.raises(AssayError) as e:
+        compare_runs(tmp_path / "run", noise=tmp_path / "cached", n_resamples=200)
+    msg = str(e.value)
+    assert "\n" not in msg and "30 of 30 items answered only from the cache" in msg
+    assert "Fix: rerun the base with `assay eval ... --no-cache`" in msg
+    c = compare_runs(tmp_path / "run", noise=tmp_path / "fresh", n_resamples=200)
+    assert c.metric("accuracy").noise is not None

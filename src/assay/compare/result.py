@@ -147,6 +147,10 @@ class Side:
     started_at: str | None
     data: str | None = None
     data_sha256: str | None = None
+    model: str | None = None  # the label in its run (``label`` may be made unique)
+    n_cached: int | None = None  # completions this run took from the cache (None: unknown)
+    created_first: str | None = None  # when its oldest and newest completions were made
+    created_last: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from .family import family_names, with_family, with_verdicts
 from .join import (as_run, check_data, check_gold, check_prompts, choose_sides,
                    coverage_warnings, identity_warnings, index, join, make_side, pick, show_key,
                    side_warnings)
-from .noise import noise_warnings, with_noise
+from .noise import check_fresh, noise_warnings, with_noise
 from .paired import Settings, compare_all, make_paired
 from .result import Comparison
 
@@ -112,7 +112,9 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
         if nrun.task != brun.task:
             raise AssayError(f"the noise run {nrun.path} is of task '{nrun.task}', not "
                              f"'{brun.task}'. Fix: pass a repeat run of the base model")
-        metrics = with_noise(metrics, defs, joined.base, _repeat_records(nrun, blabel))
+        repeat = _repeat_records(nrun, blabel)
+        warnings += check_fresh(repeat, str(nrun.path))
+        metrics = with_noise(metrics, defs, joined.base, repeat)
         noise_run = str(nrun.path)
     warnings += side_warnings(bside, cside) + coverage_warnings(joined, bside, cside)
     warnings += noise_warnings(metrics) + _cluster_warnings(metrics)
@@ -132,7 +134,8 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
     if gf is not None:
         from ..goals import check_goals
 
-        cmp = replace(cmp, goals=check_goals(gf, cmp))
+        times = [r.get("created_at") for r in joined.candidate]
+        cmp = replace(cmp, goals=check_goals(gf, cmp, times))
     return cmp
 
 
