@@ -182,3 +182,66 @@ def test_a_noise_run_served_from_the_cache_is_refused_with_the_fix(tmp_path):
     assert "Fix: rerun the base with `assay eval ... --no-cache`" in msg
     c = compare_runs(tmp_path / "run", noise=tmp_path / "fresh", n_resamples=200)
     assert c.metric("accuracy").noise is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Served-model identity
+
+
+class ServedServer(FakeOpenAIServer):
+    """A fake server whose /models entry says what it serves, as vLLM's does."""
+
+    def __init__(self, root: str, *args, **kw):
+        super().__init__(*args, models=["ft"], **kw)
+        self.root = root
+
+    async def _list_models(self, writer) -> None:
+        from assay.testing import _send
+
+        with self._lock:
+            self.stats.model_lists += 1
+        data = [{"id": "ft", "object": "model", "created": __import__("time").time(),
+                 "owned_by": "vllm", "root": self.root, "parent": "base-model",
+                 "permission": [{"id": f"modelperm-{id(self)}-{self.stats.model_lists}"}]}]
+        await _send(writer, 200, json.dumps({"object": "list", "data": data}).encode())
+
+
+def test_replicas_and_localhost_share_the_cache_of_one_served_model(tmp_path):
+    with ServedServer("/adapters/ft-v1") as a, ServedServer("/adapters/ft-v1") as b:
+        first = evaluate(config(tmp_path, a.base_url))
+        local = a.base_url.replace("127.0.0.1", "localhost")
+        again = evaluate(config(tmp_path, a.base_url, models=[f"ft=openai:ft@{local}"]))
+        both = evaluate(config(tmp_path, a.base_url,
+                               models=[f"ft=openai:ft@{a.base_url},{b.base_url}"]))
+    assert first.requests_sent == 8
+    assert (again.requests_sent, again.cache_hits) == (0, 8)
+    assert (both.requests_sent, both.cache_hits) == (0, 8)
+    served = first.manifest["models"]["ft"]["identity"]["served"]
+    assert served == {"id": "ft", "owned_by": "vllm", "root": "/adapters/ft-v1",
+                      "parent": "base-model"}
+    assert "base_urls" not in first.manifest["models"]["ft"]["identity"]
+
+
+def test_servers_reporting_other_weights_never_share_and_replicas_must_agree(tmp_path):
+    with ServedServer("/adapters/ft-v1") as a, ServedServer("/adapters/ft-v2") as b:
+        evaluate(config(tmp_path, a.base_url))
+        other = evaluate(config(tmp_path, a.base_url, models=[f"ft=openai:ft@{b.base_url}"]))
+        with pytest.raises(AssayError) as e:
+            evaluate(config(tmp_path, a.base_url,
+                            models=[f"ft=openai:ft@{a.base_url},{b.base_url}"]))
+    assert other.requests_sent == 8 and b.stats.requests == 8
+    msg = str(e.value)
+    assert "serve different models" in msg and "/adapters/ft-v2" in msg and "\n" not in msg
+    assert "Fix: serve the same weights on every URL of the spec" in msg
+
+
+def test_model_revision_joins_the_identity(tmp_path):
+    with FakeOpenAIServer(models=["ft"]) as srv:
+        evaluate(config(tmp_path, srv.base_url))
+        same = evaluate(config(tmp_path, srv.base_url))
+        rev = evaluate(config(tmp_path, srv.base_url, model_revisions={"ft": "abc123"}))
+        with pytest.raises(AssayError) as e:
+            evaluate(config(tmp_path, srv.base_url, model_revisions={"base": "abc123"}))
+    assert same.requests_sent == 0 and rev.requests_sent == 8
+    assert rev.manifest["models"]["ft"]["identity"]["revision"] == "abc123"
+    assert "Fix: write --model-revision LABEL=REV" in str(e.value)

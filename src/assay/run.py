@@ -43,6 +43,10 @@ class EvalConfig:
     models: list = opt([], "LABEL=SPEC, repeatable. SPEC: openai:MODEL@URL[,URL2] | "
                        "hf:PATH[+ADAPTER] | vllm:PATH[+ADAPTER].", flag="--model",
                        metavar="LABEL=SPEC")
+    model_revisions: dict = opt({}, "LABEL=REV, repeatable: a revision (git sha, adapter "
+                                "hash, date) that joins the model's identity, for servers that "
+                                "say nothing useful about what they serve.",
+                                flag="--model-revision", metavar="LABEL=REV")
     out: str | None = opt(None, "Run directory to write (default: a new runs/TASK-DATE-TIME, "
                           "printed).", metavar="DIR")
     store: str | None = opt(None, "SQLite store of completions (default "
@@ -241,7 +245,11 @@ def prepare_model(spec: ModelSpec, prompts: Sequence[Prompt], cfg: EvalConfig, t
                            api_key_env=cfg.api_key_env,
                            batch_size=cfg.batch_size, timeout_s=cfg.timeout_s,
                            max_retries=cfg.max_retries, extra_body=cfg.extra_body)
+    if hasattr(backend, "fetch_served"):  # what the server says it serves joins the identity
+        backend.fetch_served()
     identity = backend.identity()
+    if spec.label in cfg.model_revisions:
+        identity = {**identity, "revision": str(cfg.model_revisions[spec.label])}
     requests = build_requests(prompts, identity, cfg, task)
     results: dict[str, Completion] = store.get_many(r.key for r in requests) if cfg.cache else {}
     missing = list({r.key: r for r in requests if r.key not in results}.values())
@@ -482,6 +490,15 @@ def _parse_models(models: Sequence[str]) -> list[ModelSpec]:
     return specs
 
 
+def check_revisions(revisions: dict, specs: Sequence[ModelSpec]) -> None:
+    labels = [s.label for s in specs]
+    for label in revisions:
+        if label not in labels:
+            raise AssayError(f"--model-revision names model '{label}', which is not given "
+                             f"(models: {', '.join(labels)}). Fix: write --model-revision "
+                             "LABEL=REV with the LABEL of a --model LABEL=SPEC")
+
+
 def load_dataset(task: Task, data: str, skip_invalid: bool, limit: int | None) -> Dataset:
     ds = task.load(data, skip_invalid=skip_invalid)
     if limit is not None:
@@ -528,6 +545,7 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     budget = _ErrorBudget(cfg.max_errors)
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     specs = _parse_models(cfg.models)
+    check_revisions(cfg.model_revisions, specs)
     ds = load_dataset(task, cfg.data, cfg.skip_invalid, cfg.limit)
     samples = cfg.samples if cfg.samples is not None else task.samples
     prompts = plan_prompts(task, ds.items, samples)
