@@ -245,3 +245,69 @@ def test_model_revision_joins_the_identity(tmp_path):
     assert same.requests_sent == 0 and rev.requests_sent == 8
     assert rev.manifest["models"]["ft"]["identity"]["revision"] == "abc123"
     assert "Fix: write --model-revision LABEL=REV" in str(e.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage
+
+
+def _predictions(path: Path, ids) -> Path:
+    path.write_text("".join(json.dumps({"id": i, "output": "yes"}) + "\n" for i in ids))
+    return path
+
+
+def test_score_refuses_items_without_a_prediction_and_names_the_fix(tmp_path):
+    from assay.predictions import ScoreConfig, score_predictions
+
+    data = write_items(tmp_path / "items.jsonl", 16)
+    preds = _predictions(tmp_path / "p.jsonl", ["q0"])
+    cfg = ScoreConfig(task="exact", data=str(data), predictions=[f"sft={preds}"],
+                      out=str(tmp_path / "run"), task_module="exact_task")
+    with pytest.raises(AssayError) as e:
+        score_predictions(cfg)
+    msg = str(e.value)
+    assert "'sft' has no prediction for 15 of 16 items (e.g. id q1)" in msg and "\n" not in msg
+    assert "Fix: predict every item of --data, or pass --allow-missing" in msg
+    assert not (tmp_path / "run").exists()
+    cfg.allow_missing = True
+    res = score_predictions(cfg)
+    assert res.manifest["coverage"]["sft"] == {"covered": 1, "items": 16,
+                                               "missing": [f"q{i}" for i in range(1, 16)]}
+    for where in (res.manifest["warnings"], res.metrics["warnings"]):
+        assert any(w.startswith("PARTIAL COVERAGE") and "1 covered items only" in w
+                   for w in where)
+    run = load_run(res.out_dir)
+    assert run.metrics["warnings"] == res.manifest["warnings"]
+
+
+def test_score_cli_prints_coverage_and_the_warning(tmp_path):
+    import subprocess
+
+    from assay.testing import script_env
+
+    data = write_items(tmp_path / "items.jsonl", 4)
+    preds = _predictions(tmp_path / "p.jsonl", ["q0", "q1"])
+    args = [sys.executable, "-m", "assay", "score", "exact", "--task-module", "exact_task",
+            "--data", str(data), "--predictions", f"sft={preds}", "--out", str(tmp_path / "r")]
+    env = script_env(FIXTURES)
+    out = subprocess.run(args, capture_output=True, text=True, env=env)
+    assert out.returncode == 2 and "--allow-missing" in out.stderr
+    out = subprocess.run(args + ["--allow-missing"], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "coverage: sft 2 of 4 items (2 without an answer, e.g. q2)" in out.stdout
+    assert "WARNING: PARTIAL COVERAGE" in out.stdout
+
+
+def test_runs_and_comparisons_state_their_coverage(tmp_path):
+    from assay.compare import compare_runs
+    from assay.report.markdown import markdown
+
+    fail = lambda i, body: ({"status": 400} if body["model"] == "ft"
+                            and body["messages"][-1]["content"] == "what is 3?" else None)
+    with FakeOpenAIServer(lambda b: "yes", fault=fail) as srv:
+        res = _eval(tmp_path, srv.base_url, "run", max_errors=5)
+    assert res.manifest["coverage"]["base"]["covered"] == 30
+    assert res.manifest["coverage"]["ft"] == {"covered": 29, "items": 30, "missing": ["q3"]}
+    c = compare_runs(res.out_dir, base="base", n_resamples=200)
+    assert c.coverage() == "coverage: 29 items paired; answered: base 30 of 30, ft 29 of 30"
+    assert c.coverage() in markdown(c)

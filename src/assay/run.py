@@ -365,6 +365,31 @@ def cache_provenance(records: Sequence[dict]) -> dict[str, Any]:
             "made_from": times[0] if times else None, "made_to": times[-1] if times else None}
 
 
+def coverage_of(records_by_model: dict[str, list[dict]], item_ids: Sequence[str]
+                ) -> dict[str, dict[str, Any]]:
+    """Per model: ``{"covered", "items", "missing"}``: items with at least one answer that did
+    not fail, of the items in the data, and up to 20 ids of the others."""
+    out = {}
+    for label, records in records_by_model.items():
+        answered = {str(r["id"]) for r in records if not r.get("error")}
+        missing = [i for i in item_ids if i not in answered]
+        out[label] = {"covered": len(item_ids) - len(missing), "items": len(item_ids),
+                      "missing": missing[:20]}
+    return out
+
+
+def coverage_line(coverage: dict[str, dict[str, Any]]) -> str:
+    """'coverage: base 16 of 16 items, ft 15 of 16 (1 without an answer, e.g. q3)'."""
+    parts = []
+    for label, c in coverage.items():
+        text = f"{label} {c['covered']} of {c['items']} items"
+        gap = c["items"] - c["covered"]
+        if gap:
+            text += f" ({gap} without an answer, e.g. {c['missing'][0]})"
+        parts.append(text)
+    return "coverage: " + ", ".join(parts)
+
+
 def cache_line(prov: dict[str, Any]) -> str:
     """'12 of 16 answers from the cache, made between T1 and T2' (the manifest's cache)."""
     text = f"{prov['from_cache']} of {prov['answers']} answers from the cache"
@@ -578,6 +603,7 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     errors = sum(metrics["errors"].values())
     manifest = _manifest(cfg, task, ds, samples, model_info, totals, metrics, started,
                          len(prompts), store_path)
+    manifest["coverage"] = coverage_of(records_by_model, list(items_by_id))
     write_run_dir(out, manifest, records, metrics)
     return RunResult(out, manifest, metrics, totals["requests_sent"], totals["cache_hits"],
                      errors)

@@ -176,6 +176,7 @@ def show_comparison(cmp, files=None) -> None:
         table.add_row(*row, verdict.replace("**", ""))
     console.print(table)
     console.print(family_sentence(cmp).replace("*", ""), markup=False, highlight=False)
+    console.print(cmp.coverage(), markup=False, highlight=False)
     for m in cmp.metrics:
         if m.mcnemar is not None:
             console.print(f"{m.name}: McNemar {m.mcnemar.b} lost / {m.mcnemar.c} gained "

@@ -149,7 +149,8 @@ def make_side(run: Run, label: str, records: Sequence[dict]) -> Side:
     return Side(label, str(run.path), spec, len(records), trunc, parse, errors,
                 run.manifest.get("started_at"), data.get("path"), data.get("sha256"), label,
                 sum(bool(r.get("cached")) for r in ok) if known else None,
-                times[0] if times else None, times[-1] if times else None)
+                times[0] if times else None, times[-1] if times else None,
+                len({str(r["id"]) for r in ok}), data.get("n_items"))
 
 
 def side_warnings(base: Side, cand: Side) -> list[str]:

@@ -39,6 +39,15 @@ def _task_warnings(brun: Run, crun: Run) -> list[str]:
     return []
 
 
+def _run_warnings(brun: Run, crun: Run) -> list[str]:
+    """What a run said about itself (e.g. scored on a covered subset), carried into every
+    comparison made from it."""
+    out = []
+    for run in (brun, crun):
+        out += [w for w in run.manifest.get("warnings") or [] if w not in out]
+    return out
+
+
 def _cluster_warnings(metrics) -> list[str]:
     return [f"{m.name}: only {m.n_groups} clusters; with so few the randomization p cannot go "
             f"below {2 / 2 ** m.n_groups:.3g} and the interval is unreliable"
@@ -106,6 +115,7 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
     metrics = with_verdicts(metrics, cfg.alpha, cfg.min_slice_n, _margins(gf))
     warnings = [w for w in (mismatch, data_warning, gold_warning) if w]
     warnings += _task_warnings(brun, crun) + identity_warnings(brun, blabel, crun, clabel)
+    warnings += _run_warnings(brun, crun)
     noise_run = None
     if noise is not None:
         nrun = as_run(noise)
