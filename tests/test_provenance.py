@@ -311,3 +311,130 @@ def test_runs_and_comparisons_state_their_coverage(tmp_path):
     c = compare_runs(res.out_dir, base="base", n_resamples=200)
     assert c.coverage() == "coverage: 29 items paired; answered: base 30 of 30, ft 29 of 30"
     assert c.coverage() in markdown(c)
+
+
+# ---------------------------------------------------------------------------------------------
+# Run directories
+
+
+def test_a_foreign_out_is_refused_before_any_request_naming_task_and_labels(tmp_path):
+    with FakeOpenAIServer(lambda b: "yes") as srv:
+        _eval(tmp_path, srv.base_url, "run")
+        sent = srv.stats.requests
+        other_data = config(tmp_path, srv.base_url, n=5, models=[f"x=openai:x@{srv.base_url}"],
+                            out=str(tmp_path / "run"))
+        with pytest.raises(AssayError) as e:
+            evaluate(other_data)
+        relabel = config(tmp_path, srv.base_url, n=30,
+                         models=[f"ft=openai:other@{srv.base_url}"], out=str(tmp_path / "run"))
+        with pytest.raises(AssayError) as e2:
+            evaluate(relabel)
+        assert srv.stats.requests == sent  # refused before any request
+        forced = evaluate(config(tmp_path, srv.base_url, n=5, force=True,
+                                 models=[f"x=openai:x@{srv.base_url}"],
+                                 out=str(tmp_path / "run")))
+    for msg in (str(e.value), str(e2.value)):
+        assert "\n" not in msg and "holds a run of task 'exact' with models base=openai:base@" \
+            in msg and "ft=openai:ft@" in msg
+        assert "Fix: give --out a new directory, or pass --force to replace it" in msg
+    assert "on other data" in str(e.value)
+    assert "'ft' there is openai:ft@" in str(e2.value)
+    assert load_run(forced.out_dir).models == ["x"]
+
+
+def test_another_task_at_out_is_refused(tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "manifest.json").write_text(json.dumps({"task": "paper-review", "models": {
+        "sft": {"spec": "predictions:p.jsonl"}}}))
+    (run / "items.jsonl").write_text("")
+    with pytest.raises(AssayError) as e:
+        evaluate(config(tmp_path, "http://127.0.0.1:9/v1"))
+    assert "holds a run of task 'paper-review' with models sft=predictions:p.jsonl; this run " \
+        "is of task 'exact'. Fix: give --out a new directory, or pass --force" in str(e.value)
+
+
+def test_a_new_label_is_merged_into_the_run_at_out(tmp_path):
+    with FakeOpenAIServer(lambda b: "yes" if b["model"] == "ft" else "no") as srv:
+        _eval(tmp_path, srv.base_url, "run", labels=("base",))
+        res = _eval(tmp_path, srv.base_url, "run", labels=("ft",))
+    run = load_run(res.out_dir)
+    assert run.models == ["base", "ft"] and len(run.records) == 60
+    assert res.metrics["models"]["base"]["accuracy"] == 0.0
+    assert res.metrics["models"]["ft"]["accuracy"] == 1.0
+    assert set(res.manifest["coverage"]) == {"base", "ft"}
+
+
+def test_items_survive_unicode_line_separators(tmp_path):
+    odd = "line\u2028sep\u0085next\u2029para\x0bvt\x0cff\x1c\x1d\x1e end"
+    with FakeOpenAIServer(lambda b: odd) as srv:
+        res = evaluate(config(tmp_path, srv.base_url, n=20))
+    run = load_run(res.out_dir)
+    assert len(run.records) == 20 and all(r["output"] == odd for r in run.records)
+
+
+def test_a_kill_between_the_renames_leaves_a_run_that_is_refused_not_mixed(tmp_path,
+                                                                          monkeypatch):
+    import os
+
+    with FakeOpenAIServer(lambda b: "yes" if b["model"] == "ft" else "no") as srv:
+        _eval(tmp_path, srv.base_url, "run", labels=("base",))
+        real, calls = os.replace, []
+
+        def dies_after_the_first(src, dst):
+            calls.append(dst)
+            if len(calls) > 1:
+                raise KeyboardInterrupt("killed")  # as a kill would, between two renames
+            return real(src, dst)
+
+        monkeypatch.setattr(os, "replace", dies_after_the_first)
+        with pytest.raises(KeyboardInterrupt):
+            evaluate(config(tmp_path, srv.base_url, n=30, force=True,
+                            models=[f"ft=openai:ft@{srv.base_url}"], out=str(tmp_path / "run")))
+        monkeypatch.setattr(os, "replace", real)
+    assert Path(calls[0]).name == "items.jsonl"  # the new items beside the old manifest
+    with pytest.raises(AssayError) as e:
+        load_run(tmp_path / "run")
+    msg = str(e.value)
+    assert "mixes files of two runs" in msg and "\n" not in msg
+    assert "Fix: rerun the same command with this --out" in msg
+    from assay.compare import compare_runs
+
+    with pytest.raises(AssayError, match="mixes files of two runs"):
+        compare_runs(tmp_path / "run", tmp_path / "run")
+    assert not [p for p in (tmp_path / "run").iterdir() if p.name.endswith(".tmp")
+                or ".tmp." in p.name]  # no temporary file left behind
+
+
+def test_two_writers_never_share_a_temporary_file(tmp_path):
+    from assay.atomic import replacing
+
+    with replacing(tmp_path / "items.jsonl") as a, replacing(tmp_path / "items.jsonl") as b:
+        assert a != b
+        a.write_text("a\n")
+        b.write_text("b\n")
+    assert (tmp_path / "items.jsonl").read_text() in ("a\n", "b\n")
+
+
+def test_report_files_are_replaced_whole(tmp_path, monkeypatch):
+    import os
+
+    from assay.compare import compare_runs
+    from assay.report import write_report
+
+    with FakeOpenAIServer(lambda b: "yes" if b["model"] == "ft" else "no") as srv:
+        res = _eval(tmp_path, srv.base_url, "run")
+    c = compare_runs(res.out_dir, base="base", n_resamples=200)
+    files = write_report(c, tmp_path / "rep", plots=False)
+    before = files.markdown.read_text()
+
+    def killed(src, dst):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        write_report(c, tmp_path / "rep", plots=False)
+    monkeypatch.undo()
+    assert files.markdown.read_text() == before  # the old file, whole
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["comparison.json",
+                                                                    "report.md"]

@@ -77,7 +77,8 @@ def test_cache_is_keyed_by_model_and_base_url(tmp_path):
     with FakeOpenAIServer() as s1, FakeOpenAIServer() as s2:
         evaluate(config(tmp_path, [], models=[f"a=openai:same@{s1.base_url}"]))
         evaluate(config(tmp_path, [], models=[f"a=openai:same@{s2.base_url}"]))
-        evaluate(config(tmp_path, [], models=[f"a=openai:other@{s1.base_url}"]))
+        # label 'a' now names another model: the run at --out is replaced only with force
+        evaluate(config(tmp_path, [], models=[f"a=openai:other@{s1.base_url}"], force=True))
     assert (s1.stats.requests, s2.stats.requests) == (20, 10)
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT model_key) FROM completions"

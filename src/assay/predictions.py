@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from .dataset import file_sha256, read_records
-from .rundir import check_out_dir, default_run_dir
+from .rundir import check_out_dir, default_run_dir, existing_run
 from .errors import AssayError, InputError
 from .models import Completion, Decoding, Request
 from .run import (RunResult, utc_now, build_task, compute_metrics, coverage_of, load_dataset,
-                  manifest_common, score_records, write_run_dir)
+                  manifest_common, merged, score_records, write_run_dir)
 from .store import canonical_hash
 from .tasks import ORIGINAL
 
@@ -34,6 +34,7 @@ class ScoreConfig:
     task_options: dict[str, Any] | None = None
     task_module: str | None = None
     allow_missing: bool = False  # score the covered items when some have no prediction
+    force: bool = False  # replace a run at --out of another task, data or models
 
 
 def _label_and_path(text: str) -> tuple[str, str]:
@@ -122,6 +123,9 @@ def score_predictions(cfg: ScoreConfig) -> RunResult:
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     ds = load_dataset(task, cfg.data, cfg.skip_invalid, None)
     items_by_id = {str(i["id"]): i for i in ds.items}
+    labeled = [_label_and_path(text) for text in cfg.predictions]
+    earlier = existing_run(out, task.name, {lab: f"predictions:{p}" for lab, p in labeled},
+                           ds.sha256, cfg.force)
     started = utc_now()
     records_by_model, models, skipped = {}, {}, {}
     for text in cfg.predictions:
@@ -134,6 +138,7 @@ def score_predictions(cfg: ScoreConfig) -> RunResult:
         models[label] = {"spec": f"predictions:{path}", "predictions_sha256": file_sha256(path),
                          "identity": {"backend": "predictions", "path": str(path)},
                          "items_without_prediction": len(items_by_id) - len(answered)}
+    records_by_model, models = merged(earlier, records_by_model, models)
     coverage = coverage_of(records_by_model, list(items_by_id))
     warnings = check_coverage(coverage, cfg.allow_missing)
     metrics = compute_metrics(task, records_by_model)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -27,7 +26,8 @@ from .dataset import Dataset
 from .errors import AssayError
 from .models.openai import DEFAULT_TIMEOUT_S
 from .models import Completion, Decoding, ModelSpec, Request, make_backend, parse_labeled
-from .rundir import ITEMS, MANIFEST, METRICS, check_out_dir, default_run_dir
+from .rundir import (ITEMS, MANIFEST, METRICS, Run, check_out_dir, default_run_dir,
+                     existing_run)
 from .store import DEFAULT_STORE, Store, canonical_hash, model_key
 from .tasks import ORIGINAL, Output, Task, Unparsed, get_task, load_task_module
 
@@ -49,6 +49,8 @@ class EvalConfig:
                                 flag="--model-revision", metavar="LABEL=REV")
     out: str | None = opt(None, "Run directory to write (default: a new runs/TASK-DATE-TIME, "
                           "printed).", metavar="DIR")
+    force: bool = opt(False, "Replace the run at --out even when it is of another task, data "
+                      "or model (by default a run there only gains new model labels).")
     store: str | None = opt(None, "SQLite store of completions (default "
                             "./.assay/store.sqlite).", metavar="FILE")
     concurrency: int = opt(32, "Requests in flight per model (openai).", metavar="N")
@@ -481,25 +483,32 @@ def utc_now() -> str:
 
 
 def _write_json(path: Path, obj: Any) -> None:
+    from .atomic import write_text
     from .jsonable import to_jsonable
 
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
 
 
 def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
-    """Write the three files atomically (each via a temporary file and a rename)."""
+    """Write the three files, each atomically (a unique temporary file and a rename), stamped
+    with one run id (manifest and metrics.json) and the sha256 of items.jsonl (in the manifest,
+    written last): a kill between the renames leaves a directory that load_run refuses, never
+    one that silently mixes two runs."""
+    import uuid
+
+    from .atomic import replacing
     from .jsonable import to_jsonable
+    from .rundir import items_sha256
 
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / (ITEMS + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(to_jsonable(r), ensure_ascii=False) + "\n")
-    os.replace(tmp, out / ITEMS)
-    _write_json(out / METRICS, metrics)
-    _write_json(out / MANIFEST, manifest)
+    raw = "".join(json.dumps(to_jsonable(r), ensure_ascii=False) + "\n"
+                  for r in records).encode("utf-8")
+    run_id = uuid.uuid4().hex
+    with replacing(out / ITEMS) as tmp:
+        tmp.write_bytes(raw)
+    _write_json(out / METRICS, {**metrics, "run_id": run_id})
+    _write_json(out / MANIFEST, {**manifest, "run_id": run_id,
+                                 "items_sha256": items_sha256(raw)})
 
 
 def _parse_models(models: Sequence[str]) -> list[ModelSpec]:
@@ -573,6 +582,8 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     check_revisions(cfg.model_revisions, specs)
     ds = load_dataset(task, cfg.data, cfg.skip_invalid, cfg.limit)
     samples = cfg.samples if cfg.samples is not None else task.samples
+    earlier = existing_run(out, task.name, {s.label: str(s) for s in specs}, ds.sha256,
+                           cfg.force)
     prompts = plan_prompts(task, ds.items, samples)
     items_by_id = {str(i["id"]): i for i in ds.items}
     started = utc_now()
@@ -595,10 +606,12 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
                              "decoding": asdict(decoding_for(prompts[0], cfg, task)),
                              "cache": cache_provenance(records_by_model[label]),
                              **job.stats()}
+    fresh = [r for rs in records_by_model.values() for r in rs]
+    records_by_model, model_info = merged(earlier, records_by_model, model_info)
     records = [r for rs in records_by_model.values() for r in rs]
     totals = {"requests_sent": sum(len(j.missing) for j in jobs),
               "cache_hits": sum(j.cache_hits for j in jobs), "generation_wall_s": wall,
-              "cache": cache_provenance(records)}
+              "cache": cache_provenance(fresh)}
     metrics = compute_metrics(task, records_by_model)
     errors = sum(metrics["errors"].values())
     manifest = _manifest(cfg, task, ds, samples, model_info, totals, metrics, started,
@@ -607,6 +620,18 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     write_run_dir(out, manifest, records, metrics)
     return RunResult(out, manifest, metrics, totals["requests_sent"], totals["cache_hits"],
                      errors)
+
+
+def merged(earlier: Run | None, records_by_model: dict[str, list[dict]], model_info: dict
+           ) -> tuple[dict[str, list[dict]], dict]:
+    """This run's models after the models of the run already at --out that it does not
+    re-run (a new label added to a run keeps the others)."""
+    if earlier is None:
+        return records_by_model, model_info
+    keep = [lab for lab in earlier.models if lab not in records_by_model]
+    records = {lab: earlier.records_of(lab) for lab in keep}
+    info = {lab: earlier.manifest["models"][lab] for lab in keep}
+    return {**records, **records_by_model}, {**info, **model_info}
 
 
 def manifest_common(kind: str, task: Task, options: dict | None, module: str | None,

@@ -89,6 +89,8 @@ def score_command(
     allow_missing: bool = typer.Option(False, "--allow-missing", help="Score only the items "
                                        "that have a prediction (said on every output) instead "
                                        "of refusing items without one."),
+    force: bool = typer.Option(False, "--force", help="Replace the run at --out even when it "
+                               "is of another task, data or model."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     from ..predictions import ScoreConfig, score_predictions
@@ -101,7 +103,7 @@ def score_command(
 
     cfg = ScoreConfig(task=task, data=data, predictions=predictions, out=out,
                       skip_invalid=skip_invalid, task_options=parse_options(task_option),
-                      task_module=task_module, allow_missing=allow_missing)
+                      task_module=task_module, allow_missing=allow_missing, force=force)
     show(score_predictions(cfg), as_json)
 
 
