@@ -438,3 +438,31 @@ def test_report_files_are_replaced_whole(tmp_path, monkeypatch):
     assert files.markdown.read_text() == before  # the old file, whole
     assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["comparison.json",
                                                                     "report.md"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Model card identity
+
+
+def test_model_card_names_base_model_adapter_hash_and_data_sha_not_urls_or_paths(tmp_path):
+    import hashlib
+
+    from assay.compare import compare_runs
+    from assay.models.identity import dir_hash
+    from assay.report import model_card
+
+    adapter = tmp_path / "secret-local-dir" / "ft-lora"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text('{"r": 8}')
+    (adapter / "adapter_model.safetensors").write_bytes(b"weights")
+    with FakeOpenAIServer(lambda b: "yes" if b["model"] == "ft" else "no") as srv:
+        res = _eval(tmp_path, srv.base_url, "run")
+    c = compare_runs(res.out_dir, base="base", n_resamples=200)
+    card = model_card(c, base_model="Qwen/Qwen2.5-0.5B-Instruct", adapter=str(adapter))
+    data_sha = hashlib.sha256((tmp_path / "items.jsonl").read_bytes()).hexdigest()
+    assert f"adapter sha256 `{dir_hash(adapter)}`" in card
+    assert "candidate `ft`: a LoRA adapter on `Qwen/Qwen2.5-0.5B-Instruct`" in card
+    assert f"- Data: `items.jsonl` (sha256 `{data_sha}`)." in card
+    assert "127.0.0.1" not in card and "http://" not in card
+    assert str(tmp_path) not in card and "secret-local-dir" not in card
+    assert 'PeftModel.from_pretrained(base, "ft-lora")' in card
