@@ -466,3 +466,13 @@ def test_model_card_names_base_model_adapter_hash_and_data_sha_not_urls_or_paths
     assert "127.0.0.1" not in card and "http://" not in card
     assert str(tmp_path) not in card and "secret-local-dir" not in card
     assert 'PeftModel.from_pretrained(base, "ft-lora")' in card
+
+
+def test_an_ollama_digest_joins_the_identity(tmp_path):
+    with FakeOpenAIServer(models=["ft"], ollama_digests={"ft:latest": "sha256:aaa"}) as a:
+        first = evaluate(config(tmp_path, a.base_url))
+        a.ollama_digests = {"ft:latest": "sha256:bbb"}  # `ollama pull` brought new weights
+        second = evaluate(config(tmp_path, a.base_url))
+        third = evaluate(config(tmp_path, a.base_url))
+    assert first.manifest["models"]["ft"]["identity"]["served"]["digest"] == "sha256:aaa"
+    assert (first.requests_sent, second.requests_sent, third.requests_sent) == (8, 8, 0)

@@ -95,6 +95,9 @@ class OpenAIBackend:
                              f"{shown}. Fix: serve the same weights on every URL of the spec, "
                              "or give each server its own --model label")
         self._served = next(iter(entries.values()), None)
+        digest = _ollama_digest(self.spec.base_urls[0], self.spec.model, self._api_key)
+        if self._served is not None and digest is not None:
+            self._served = {**self._served, "digest": digest}
 
     def generate(self, requests: Sequence[Request],
                  on_done: Callable[[Request, Completion], None]) -> None:
@@ -299,20 +302,36 @@ def _normal_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def _get_models(url: str, api_key: str | None) -> tuple[int, bytes] | None:
-    """(status, body) of ``GET {url}/models``, or None when the server cannot be reached (the
-    preflight then names the cause)."""
+def _get_models(url: str, api_key: str | None, what: str = "models"
+                ) -> tuple[int, bytes] | None:
+    """(status, body) of ``GET {url}/models`` (or ``/{what}``), or None when the server cannot
+    be reached (the preflight then names the cause)."""
     import urllib.error
     import urllib.request
 
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        with urllib.request.urlopen(urllib.request.Request(f"{url}/models", headers=headers),
+        with urllib.request.urlopen(urllib.request.Request(f"{url}/{what}", headers=headers),
                                     timeout=PREFLIGHT_TIMEOUT_S) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
     except (OSError, ValueError):
+        return None
+
+
+def _ollama_digest(url: str, model: str, api_key: str | None) -> str | None:
+    """The digest Ollama's native API reports for ``model`` (``GET /api/tags`` beside
+    ``/v1``), or None where there is no such API: its /v1/models entry says nothing of the
+    weights, and ``ollama pull`` replaces them under the same name."""
+    if not url.endswith("/v1"):
+        return None
+    answer = _get_models(url[:-3] + "/api", api_key, "tags")
+    try:
+        tags = json.loads(answer[1])["models"] if answer and answer[0] == 200 else []
+        names = {model, model + ":latest"}
+        return next((str(t["digest"]) for t in tags if t.get("name") in names), None)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
