@@ -476,3 +476,34 @@ def test_an_ollama_digest_joins_the_identity(tmp_path):
         third = evaluate(config(tmp_path, a.base_url))
     assert first.manifest["models"]["ft"]["identity"]["served"]["digest"] == "sha256:aaa"
     assert (first.requests_sent, second.requests_sent, third.requests_sent) == (8, 8, 0)
+
+
+@pytest.mark.parametrize("dies_at", [1, 2, 3])
+def test_a_kill_at_every_rename_of_eval_leaves_the_old_run_or_a_refused_one(tmp_path,
+                                                                           monkeypatch, dies_at):
+    import os
+
+    with FakeOpenAIServer(lambda b: "yes" if b["model"] == "ft" else "no") as srv:
+        old = _eval(tmp_path, srv.base_url, "run", labels=("base",))
+        before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
+        real, calls = os.replace, []
+
+        def dies(src, dst):
+            calls.append(dst)
+            if len(calls) == dies_at:
+                raise KeyboardInterrupt("killed")
+            return real(src, dst)
+
+        monkeypatch.setattr(os, "replace", dies)
+        with pytest.raises(KeyboardInterrupt):
+            evaluate(config(tmp_path, srv.base_url, n=30, force=True,
+                            models=[f"ft=openai:ft@{srv.base_url}"], out=str(tmp_path / "run")))
+        monkeypatch.setattr(os, "replace", real)
+    now = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
+    if dies_at == 1:  # nothing renamed yet: the old run, whole
+        assert now == before and load_run(tmp_path / "run").models == ["base"]
+        assert load_run(tmp_path / "run").manifest["run_id"] == old.manifest["run_id"]
+    else:
+        with pytest.raises(AssayError, match="mixes files of two runs"):
+            load_run(tmp_path / "run")
+    assert sorted(now) == ["items.jsonl", "manifest.json", "metrics.json"]  # no temp left

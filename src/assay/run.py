@@ -503,12 +503,13 @@ def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: d
     out.mkdir(parents=True, exist_ok=True)
     raw = "".join(json.dumps(to_jsonable(r), ensure_ascii=False) + "\n"
                   for r in records).encode("utf-8")
-    run_id = uuid.uuid4().hex
+    # stamped in place, so that the caller's manifest and metrics are what was written
+    metrics["run_id"] = manifest["run_id"] = uuid.uuid4().hex
+    manifest["items_sha256"] = items_sha256(raw)
     with replacing(out / ITEMS) as tmp:
         tmp.write_bytes(raw)
-    _write_json(out / METRICS, {**metrics, "run_id": run_id})
-    _write_json(out / MANIFEST, {**manifest, "run_id": run_id,
-                                 "items_sha256": items_sha256(raw)})
+    _write_json(out / METRICS, metrics)
+    _write_json(out / MANIFEST, manifest)
 
 
 def _parse_models(models: Sequence[str]) -> list[ModelSpec]:
