@@ -129,10 +129,10 @@ def _eval(tmp_path, url, out, labels=("base", "ft"), **kw):
     return evaluate(config(tmp_path, url, n=30, models=models, out=str(tmp_path / out), **kw))
 
 
-def _after_a_second():
+def _a_moment_later():
     import time
 
-    time.sleep(1.1)  # the lock has a one-second resolution
+    time.sleep(0.05)  # the lock and the completions carry milliseconds
 
 
 def test_cached_candidate_after_the_lock_is_not_pre_registered_a_fresh_one_is(tmp_path):
@@ -143,9 +143,9 @@ def test_cached_candidate_after_the_lock_is_not_pre_registered_a_fresh_one_is(tm
     goals.write_text('accuracy: ">= 0.5"\n')
     with FakeOpenAIServer(lambda b: "yes" if b["model"] == "ft" else "no") as srv:
         _eval(tmp_path, srv.base_url, "before")       # the candidate's answers, then the lock
-        _after_a_second()
+        _a_moment_later()
         lock = lock_goals(goals)
-        _after_a_second()
+        _a_moment_later()
         cached = _eval(tmp_path, srv.base_url, "cached", labels=("ft",))
         fresh = _eval(tmp_path, srv.base_url, "fresh", labels=("ft",), cache=False)
     assert cached.cache_hits == 30 and fresh.requests_sent == 30

@@ -171,7 +171,7 @@ def lock_goals(path: str | Path, *, task=None, n_items: int | None = None,
                          "before the new lock will not count as pre-registered)")
     when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     power = goal_power(gf, task, n_items, discordance) if task is not None else ()
-    lock = GoalsLock(Path(path).name, gf.sha256, when.isoformat(timespec="seconds"),
+    lock = GoalsLock(Path(path).name, gf.sha256, when.isoformat(timespec="milliseconds"),
                      git_commit(Path(path).resolve().parent), gf.goals, str(lock_path(path)),
                      task.name if task is not None else None, power)
     body = {k: v for k, v in asdict(lock).items() if k != "path"}
