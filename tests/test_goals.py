@@ -84,7 +84,7 @@ def test_lock_records_hash_time_and_commit(tmp_path):
     lock = lock_goals(g, now=when)
     data = json.loads((tmp_path / "goals.yaml.lock.json").read_text())
     assert data["sha256"] == hashlib.sha256(g.read_bytes()).hexdigest()
-    assert data["locked_at"] == "2025-01-01T09:00:00+00:00" and data["git_commit"] is None
+    assert data["locked_at"] == "2025-01-01T09:00:00.000+00:00" and data["git_commit"] is None
     assert data["goals"][0] == {"metric": "accuracy", "kind": "at_least", "threshold": 0.5,
                                 "alpha": 0.05, "margin": None}
     assert read_lock(g) == lock

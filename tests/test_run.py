@@ -68,7 +68,8 @@ def test_rerun_sends_nothing_and_gives_the_same_records(tmp_path):
         res = evaluate(cfg)
     assert srv.stats.requests == 10
     assert res.requests_sent == 0 and res.cache_hits == 10
-    strip = lambda text: [{k: v for k, v in json.loads(l).items()} for l in text.splitlines()]
+    strip = lambda text: [{k: v for k, v in json.loads(l).items() if k != "cached"}
+                          for l in text.splitlines()]
     assert strip((tmp_path / "run" / "items.jsonl").read_text()) == strip(first)
 
 
@@ -76,7 +77,8 @@ def test_cache_is_keyed_by_model_and_base_url(tmp_path):
     with FakeOpenAIServer() as s1, FakeOpenAIServer() as s2:
         evaluate(config(tmp_path, [], models=[f"a=openai:same@{s1.base_url}"]))
         evaluate(config(tmp_path, [], models=[f"a=openai:same@{s2.base_url}"]))
-        evaluate(config(tmp_path, [], models=[f"a=openai:other@{s1.base_url}"]))
+        # label 'a' now names another model: the run at --out is replaced only with force
+        evaluate(config(tmp_path, [], models=[f"a=openai:other@{s1.base_url}"], force=True))
     assert (s1.stats.requests, s2.stats.requests) == (20, 10)
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT model_key) FROM completions"

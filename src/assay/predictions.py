@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from .dataset import file_sha256, read_records
-from .rundir import check_out_dir, default_run_dir
+from .rundir import check_out_dir, default_run_dir, existing_run
 from .errors import AssayError, InputError
 from .models import Completion, Decoding, Request
-from .run import (RunResult, utc_now, build_task, compute_metrics, load_dataset, manifest_common,
-                  score_records, write_run_dir)
+from .run import (RunResult, utc_now, build_task, compute_metrics, coverage_of, load_dataset,
+                  manifest_common, merged, score_records, write_run_dir)
 from .store import canonical_hash
 from .tasks import ORIGINAL
 
@@ -33,6 +33,8 @@ class ScoreConfig:
     skip_invalid: bool = False
     task_options: dict[str, Any] | None = None
     task_module: str | None = None
+    allow_missing: bool = False  # score the covered items when some have no prediction
+    force: bool = False  # replace a run at --out of another task, data or models
 
 
 def _label_and_path(text: str) -> tuple[str, str]:
@@ -97,12 +99,33 @@ def _one_prediction(path, line, rec, task, items_by_id, seen,
     return req, Completion(text=rec["output"], finish_reason=rec.get("finish_reason"))
 
 
+def check_coverage(coverage: dict[str, dict], allow_missing: bool) -> list[str]:
+    """Refuse items without a prediction (a score on 1 of 16 items is not a score of the 16),
+    or with ``allow_missing`` the warning every output of the run carries."""
+    out = []
+    for label, c in coverage.items():
+        gap = c["items"] - c["covered"]
+        if not gap:
+            continue
+        text = (f"'{label}' has no prediction for {gap} of {c['items']} items (e.g. id "
+                f"{c['missing'][0]})")
+        if not allow_missing:
+            raise AssayError(f"{text}. Fix: predict every item of --data, or pass "
+                             "--allow-missing to score only the covered items")
+        out.append(f"PARTIAL COVERAGE: {text}; '{label}' is scored on the {c['covered']} "
+                   "covered items only (--allow-missing)")
+    return out
+
+
 def score_predictions(cfg: ScoreConfig) -> RunResult:
     """Score one or more prediction files (LABEL=FILE each) and write a run directory."""
     out = check_out_dir(cfg.out or default_run_dir(cfg.task))
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     ds = load_dataset(task, cfg.data, cfg.skip_invalid, None)
     items_by_id = {str(i["id"]): i for i in ds.items}
+    labeled = [_label_and_path(text) for text in cfg.predictions]
+    earlier = existing_run(out, task.name, {lab: f"predictions:{p}" for lab, p in labeled},
+                           ds.sha256, cfg.force)
     started = utc_now()
     records_by_model, models, skipped = {}, {}, {}
     for text in cfg.predictions:
@@ -115,10 +138,16 @@ def score_predictions(cfg: ScoreConfig) -> RunResult:
         models[label] = {"spec": f"predictions:{path}", "predictions_sha256": file_sha256(path),
                          "identity": {"backend": "predictions", "path": str(path)},
                          "items_without_prediction": len(items_by_id) - len(answered)}
+    records_by_model, models = merged(earlier, records_by_model, models)
+    coverage = coverage_of(records_by_model, list(items_by_id))
+    warnings = check_coverage(coverage, cfg.allow_missing)
     metrics = compute_metrics(task, records_by_model)
     manifest = {**manifest_common("score", task, cfg.task_options, cfg.task_module, ds,
                                   metrics, started),
                 "models": models, "skipped_predictions": {k: len(v) for k, v in skipped.items()},
-                "requests_sent": 0, "cache_hits": 0}
+                "requests_sent": 0, "cache_hits": 0, "coverage": coverage,
+                "warnings": warnings}
+    if warnings:
+        metrics["warnings"] = warnings
     write_run_dir(out, manifest, [r for rs in records_by_model.values() for r in rs], metrics)
     return RunResult(out, manifest, metrics, 0, 0, 0)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import platform
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,8 @@ from .dataset import Dataset
 from .errors import AssayError
 from .models.openai import DEFAULT_TIMEOUT_S
 from .models import Completion, Decoding, ModelSpec, Request, make_backend, parse_labeled
-from .rundir import ITEMS, MANIFEST, METRICS, check_out_dir, default_run_dir
+from .rundir import (ITEMS, MANIFEST, METRICS, Run, check_out_dir, default_run_dir,
+                     existing_run)
 from .store import DEFAULT_STORE, Store, canonical_hash, model_key
 from .tasks import ORIGINAL, Output, Task, Unparsed, get_task, load_task_module
 
@@ -43,8 +43,14 @@ class EvalConfig:
     models: list = opt([], "LABEL=SPEC, repeatable. SPEC: openai:MODEL@URL[,URL2] | "
                        "hf:PATH[+ADAPTER] | vllm:PATH[+ADAPTER].", flag="--model",
                        metavar="LABEL=SPEC")
+    model_revisions: dict = opt({}, "LABEL=REV, repeatable: a revision (git sha, adapter "
+                                "hash, date) that joins the model's identity, for servers that "
+                                "say nothing useful about what they serve.",
+                                flag="--model-revision", metavar="LABEL=REV")
     out: str | None = opt(None, "Run directory to write (default: a new runs/TASK-DATE-TIME, "
                           "printed).", metavar="DIR")
+    force: bool = opt(False, "Replace the run at --out even when it is of another task, data "
+                      "or model (by default a run there only gains new model labels).")
     store: str | None = opt(None, "SQLite store of completions (default "
                             "./.assay/store.sqlite).", metavar="FILE")
     concurrency: int = opt(32, "Requests in flight per model (openai).", metavar="N")
@@ -54,6 +60,9 @@ class EvalConfig:
                               metavar="N")
     sample_temperature: float | None = opt(None, "Temperature of the samples (default: the "
                                            "task's).", metavar="T")
+    cache: bool = opt(True, "Answer from the store what it already holds for this exact "
+                      "model, decoding and prompt; --no-cache sends every request and the new "
+                      "completions supersede the stored ones (kept in the store's history).")
     max_errors: int = opt(0, "Stop the run as soon as more requests than this have failed.",
                           metavar="N")
     skip_invalid: bool = opt(False, "Skip and count invalid items instead of failing.")
@@ -227,6 +236,7 @@ class ModelJob:
     missing: list[Request]
     cache_hits: int
     generation_wall_s: float = 0.0
+    replace: bool = False  # --no-cache: new completions supersede the stored ones
 
     def stats(self) -> dict[str, Any]:
         return {"requests_sent": len(self.missing), "cache_hits": self.cache_hits,
@@ -240,11 +250,16 @@ def prepare_model(spec: ModelSpec, prompts: Sequence[Prompt], cfg: EvalConfig, t
                            api_key_env=cfg.api_key_env,
                            batch_size=cfg.batch_size, timeout_s=cfg.timeout_s,
                            max_retries=cfg.max_retries, extra_body=cfg.extra_body)
+    if hasattr(backend, "fetch_served"):  # what the server says it serves joins the identity
+        backend.fetch_served()
     identity = backend.identity()
+    if spec.label in cfg.model_revisions:
+        identity = {**identity, "revision": str(cfg.model_revisions[spec.label])}
     requests = build_requests(prompts, identity, cfg, task)
-    results: dict[str, Completion] = store.get_many(r.key for r in requests)
+    results: dict[str, Completion] = store.get_many(r.key for r in requests) if cfg.cache else {}
     missing = list({r.key: r for r in requests if r.key not in results}.values())
-    return ModelJob(spec, backend, identity, requests, results, missing, len(results))
+    return ModelJob(spec, backend, identity, requests, results, missing, len(results),
+                    replace=not cfg.cache)
 
 
 @dataclass
@@ -262,8 +277,9 @@ class _Generation:
         label = job.spec.label
 
         def on_done(req: Request, completion: Completion) -> None:
-            self.store.put(req.key, mkey, req.prompt_hash, req.sample, completion)
-            job.results[req.key] = completion
+            made = self.store.put(req.key, mkey, req.prompt_hash, req.sample, completion,
+                                  replace=job.replace)
+            job.results[req.key] = replace(completion, created_at=made, cached=False)
             self.observer.completed(label, req, completion)
             self.budget.count(label, completion)
         return on_done
@@ -326,7 +342,16 @@ async def _all_or_none(coros) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def iso_utc(t: float | None) -> str | None:
+    """A unix time as ISO 8601 UTC with milliseconds, e.g. 2026-05-01T12:00:00.000+00:00."""
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds")
+
+
 def make_record(label: str, req: Request, c: Completion, parsed: Any) -> dict[str, Any]:
+    """One row of items.jsonl; ``created_at`` is when the completion was made (journaled),
+    ``cached`` whether this run took it from the store instead of sending the request."""
     unparsed = isinstance(parsed, Unparsed)
     return {"id": req.item_id, "model": label, "pass": req.pass_, "sample": req.sample,
             "prompt_hash": req.prompt_hash, "output": c.text, "finish_reason": c.finish_reason,
@@ -334,7 +359,50 @@ def make_record(label: str, req: Request, c: Completion, parsed: Any) -> dict[st
             "parsed": None if unparsed or c.error else parsed,
             "parse_error": parsed.reason if unparsed and not c.error else None,
             "scores": {}, "latency_s": c.latency_s, "prompt_tokens": c.prompt_tokens,
-            "completion_tokens": c.completion_tokens, "error": c.error}
+            "completion_tokens": c.completion_tokens, "error": c.error,
+            "created_at": iso_utc(c.created_at), "cached": c.cached}
+
+
+def cache_provenance(records: Sequence[dict]) -> dict[str, Any]:
+    """How many answers came from the cache and when those were made: ``{"answers",
+    "from_cache", "made_from", "made_to"}`` (times ISO UTC, None when nothing was cached)."""
+    answers = [r for r in records if not r.get("error")]
+    times = sorted(r["created_at"] for r in answers if r.get("cached") and r.get("created_at"))
+    return {"answers": len(answers), "from_cache": sum(bool(r.get("cached")) for r in answers),
+            "made_from": times[0] if times else None, "made_to": times[-1] if times else None}
+
+
+def coverage_of(records_by_model: dict[str, list[dict]], item_ids: Sequence[str]
+                ) -> dict[str, dict[str, Any]]:
+    """Per model: ``{"covered", "items", "missing"}``: items with at least one answer that did
+    not fail, of the items in the data, and up to 20 ids of the others."""
+    out = {}
+    for label, records in records_by_model.items():
+        answered = {str(r["id"]) for r in records if not r.get("error")}
+        missing = [i for i in item_ids if i not in answered]
+        out[label] = {"covered": len(item_ids) - len(missing), "items": len(item_ids),
+                      "missing": missing[:20]}
+    return out
+
+
+def coverage_line(coverage: dict[str, dict[str, Any]]) -> str:
+    """'coverage: base 16 of 16 items, ft 15 of 16 (1 without an answer, e.g. q3)'."""
+    parts = []
+    for label, c in coverage.items():
+        text = f"{label} {c['covered']} of {c['items']} items"
+        gap = c["items"] - c["covered"]
+        if gap:
+            text += f" ({gap} without an answer, e.g. {c['missing'][0]})"
+        parts.append(text)
+    return "coverage: " + ", ".join(parts)
+
+
+def cache_line(prov: dict[str, Any]) -> str:
+    """'12 of 16 answers from the cache, made between T1 and T2' (the manifest's cache)."""
+    text = f"{prov['from_cache']} of {prov['answers']} answers from the cache"
+    if prov.get("made_from"):
+        text += f", made between {prov['made_from']} and {prov['made_to']}"
+    return text
 
 
 ITEM_ERROR_CHARS = 300  # an exception's message is kept in the record up to this length
@@ -458,15 +526,17 @@ def utc_now() -> str:
 
 
 def _write_json(path: Path, obj: Any) -> None:
+    from .atomic import write_text
     from .jsonable import to_jsonable
 
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
 
 
 def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
-    """Write the three files atomically (each via a temporary file and a rename)."""
+    """Write the three files, each atomically (a unique temporary file and a rename), stamped
+    with one run id (manifest and metrics.json) and the sha256 of items.jsonl (in the manifest,
+    written last): a kill between the renames leaves a directory that load_run refuses, never
+    one that silently mixes two runs. A full or read-only disk is one error with the fix."""
     try:
         _write_run_files(out, manifest, records, metrics)
     except OSError as exc:
@@ -477,14 +547,20 @@ def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: d
 
 
 def _write_run_files(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
+    import uuid
+
+    from .atomic import replacing
     from .jsonable import to_jsonable
+    from .rundir import items_sha256
 
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / (ITEMS + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(to_jsonable(r), ensure_ascii=False) + "\n")
-    os.replace(tmp, out / ITEMS)
+    raw = "".join(json.dumps(to_jsonable(r), ensure_ascii=False) + "\n"
+                  for r in records).encode("utf-8")
+    # stamped in place, so that the caller's manifest and metrics are what was written
+    metrics["run_id"] = manifest["run_id"] = uuid.uuid4().hex
+    manifest["items_sha256"] = items_sha256(raw)
+    with replacing(out / ITEMS) as tmp:
+        tmp.write_bytes(raw)
     _write_json(out / METRICS, metrics)
     _write_json(out / MANIFEST, manifest)
 
@@ -500,6 +576,15 @@ def _parse_models(models: Sequence[str]) -> list[ModelSpec]:
         raise AssayError(f"model label(s) {sorted(dup)} given twice. Fix: give each --model a "
                          "distinct LABEL")
     return specs
+
+
+def check_revisions(revisions: dict, specs: Sequence[ModelSpec]) -> None:
+    labels = [s.label for s in specs]
+    for label in revisions:
+        if label not in labels:
+            raise AssayError(f"--model-revision names model '{label}', which is not given "
+                             f"(models: {', '.join(labels)}). Fix: write --model-revision "
+                             "LABEL=REV with the LABEL of a --model LABEL=SPEC")
 
 
 def load_dataset(task: Task, data: str, skip_invalid: bool, limit: int | None) -> Dataset:
@@ -548,8 +633,11 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     budget = _ErrorBudget(cfg.max_errors)
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     specs = _parse_models(cfg.models)
+    check_revisions(cfg.model_revisions, specs)
     ds = load_dataset(task, cfg.data, cfg.skip_invalid, cfg.limit)
     samples = cfg.samples if cfg.samples is not None else task.samples
+    earlier = existing_run(out, task.name, {s.label: str(s) for s in specs}, ds.sha256,
+                           cfg.force)
     prompts = plan_prompts(task, ds.items, samples)
     items_by_id = {str(i["id"]): i for i in ds.items}
     started = utc_now()
@@ -570,14 +658,20 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
         model_info[label] = {"spec": str(job.spec), "identity": job.identity,
                              "backend_options": cfg.backend_options,
                              "decoding": asdict(decoding_for(prompts[0], cfg, task)),
+                             "cache": cache_provenance(records_by_model[label]),
                              **job.stats()}
+    fresh = [r for rs in records_by_model.values() for r in rs]
+    records_by_model, model_info = merged(earlier, records_by_model, model_info)
+    records = [r for rs in records_by_model.values() for r in rs]
     totals = {"requests_sent": sum(len(j.missing) for j in jobs),
-              "cache_hits": sum(j.cache_hits for j in jobs), "generation_wall_s": wall}
+              "cache_hits": sum(j.cache_hits for j in jobs), "generation_wall_s": wall,
+              "cache": cache_provenance(fresh)}
     metrics = compute_metrics(task, records_by_model)
     errors = sum(metrics["errors"].values())
     manifest = _manifest(cfg, task, ds, samples, model_info, totals, metrics, started,
                          len(prompts), store_path)
-    write_run_dir(out, manifest, [r for rs in records_by_model.values() for r in rs], metrics)
+    manifest["coverage"] = coverage_of(records_by_model, list(items_by_id))
+    write_run_dir(out, manifest, records, metrics)
     if errors > cfg.max_errors:
         raise AssayError(f"{errors} completion(s) failed (more than --max-errors "
                          f"{cfg.max_errors}): a request failed after retries, or parsing or "
@@ -587,6 +681,18 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
                          "requests are sent again), or raise --max-errors")
     return RunResult(out, manifest, metrics, totals["requests_sent"], totals["cache_hits"],
                      errors)
+
+
+def merged(earlier: Run | None, records_by_model: dict[str, list[dict]], model_info: dict
+           ) -> tuple[dict[str, list[dict]], dict]:
+    """This run's models after the models of the run already at --out that it does not
+    re-run (a new label added to a run keeps the others)."""
+    if earlier is None:
+        return records_by_model, model_info
+    keep = [lab for lab in earlier.models if lab not in records_by_model]
+    records = {lab: earlier.records_of(lab) for lab in keep}
+    info = {lab: earlier.manifest["models"][lab] for lab in keep}
+    return {**records, **records_by_model}, {**info, **model_info}
 
 
 def manifest_common(kind: str, task: Task, options: dict | None, module: str | None,
@@ -611,7 +717,8 @@ def _manifest(cfg: EvalConfig, task: Task, ds: Dataset, samples: int, model_info
     return {
         **manifest_common("eval", task, cfg.task_options, cfg.task_module, ds, metrics, started),
         "models": model_info, "samples": samples, "prompts_per_model": n_prompts,
-        "store": str(store_path),
+        "store": str(store_path), "no_cache": not cfg.cache,
+        "cache": totals["cache"],
         "requests_sent": totals["requests_sent"], "cache_hits": totals["cache_hits"],
         "generation_wall_s": round(wall, 4),
         "requests_per_s": (totals["requests_sent"] / wall) if wall > 0 else None,

@@ -8,6 +8,12 @@ A run directory holds
 - ``metrics.json``: ``{"task", "models": {label: {metric: value}}, "baselines": {label:
   {metric: {"name", "value"}}}, "details": {label: {...}}, "parse_failure_rate": {label: x},
   "truncated_share": {label: x}, "errors": {label: n}}``.
+
+The three files are written one after another (each to a unique temporary file, then renamed),
+so a kill between two renames could leave files of two runs side by side. Each run therefore
+stamps one ``run_id`` into the manifest and metrics.json and records the sha256 of its
+items.jsonl in the manifest, which is written last; ``load_run`` refuses a directory whose
+files disagree instead of pairing one model's outputs with another run's manifest.
 """
 
 from __future__ import annotations
@@ -34,6 +40,43 @@ def default_run_dir(task: str, root: str | Path = "runs") -> Path:
     while path.exists():  # two runs in one second
         path, k = base.with_name(f"{base.name}-{k}"), k + 1
     return path
+
+
+def existing_run(out: Path, task: str, specs: dict[str, str], data_sha256: str | None,
+                 force: bool = False) -> Run | None:
+    """The run already at ``out`` that this one adds models to (None: nothing to keep).
+
+    Checked before any request: a run of another task, on other data, or with a label that
+    names another model there is refused (``force`` replaces it); the same task and data
+    with new labels merges, so the earlier models' records stay."""
+    if force or not (out / MANIFEST).is_file():
+        return None
+    try:
+        run = load_run(out)
+    except (AssayError, ValueError) as exc:
+        raise AssayError(f"--out '{out}' holds a run that cannot be read ({exc}). Fix: give "
+                         "--out a new directory, or pass --force to replace it") from None
+    there = f"--out '{out}' holds a run of task '{run.task}' with models " + (
+        ", ".join(f"{lab}={(run.manifest['models'].get(lab) or {}).get('spec')}"
+                  for lab in run.models) or "none")
+    fix = "Fix: give --out a new directory, or pass --force to replace it"
+    if run.task != task:
+        raise AssayError(f"{there}; this run is of task '{task}'. {fix}")
+    old_sha = (run.manifest.get("data") or {}).get("sha256")
+    if old_sha and data_sha256 and old_sha != data_sha256:
+        raise AssayError(f"{there}, on other data (sha256 {old_sha[:12]}, now "
+                         f"{data_sha256[:12]}). {fix}")
+    for label, spec in specs.items():
+        old = (run.manifest["models"].get(label) or {}).get("spec")
+        if old is not None and _model_of(old) != _model_of(spec):
+            raise AssayError(f"{there}; '{label}' there is {old}, here {spec}. {fix}, or "
+                             "give this model another label")
+    return run
+
+
+def _model_of(spec: str) -> str:
+    """A spec without its URLs: the same model served elsewhere is still the same label."""
+    return spec.split("@", 1)[0] if spec.startswith("openai") else spec
 
 
 def check_out_dir(out: str | Path, flag: str = "--out") -> Path:
@@ -87,23 +130,49 @@ def load_run(path: str | Path) -> Run:
     if not (p / MANIFEST).is_file():
         raise AssayError(f"{p} is not a run directory (no {MANIFEST}). Fix: pass the --out "
                          "directory of an `assay eval` or `assay score` run")
-    manifest = json.loads((p / MANIFEST).read_text())
-    records = _read_items(p / ITEMS)
+    manifest = json.loads((p / MANIFEST).read_text(encoding="utf-8"))
+    raw = (p / ITEMS).read_bytes() if (p / ITEMS).is_file() else b""
     metrics_path = p / METRICS
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
-    return Run(path=p, manifest=manifest, records=records, metrics=metrics)
+    metrics = (json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file()
+               else {})
+    check_one_run(p, manifest, metrics, raw)
+    return Run(path=p, manifest=manifest, records=_read_items(p / ITEMS, raw), metrics=metrics)
 
 
-def _read_items(path: Path) -> list[dict[str, Any]]:
+def items_sha256(raw: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(raw).hexdigest()
+
+
+def check_one_run(p: Path, manifest: dict, metrics: dict, raw: bytes) -> None:
+    """Refuse a directory whose three files come from different runs (an interrupted write);
+    runs from before the stamp carry no run_id and are read as they are."""
+    run_id = manifest.get("run_id")
+    if run_id is None:
+        return
+    odd = [name for name, ok in ((METRICS, metrics.get("run_id") == run_id),
+                                 (ITEMS, items_sha256(raw) == manifest.get("items_sha256")))
+           if not ok]
+    if odd:
+        raise AssayError(f"{p} mixes files of two runs ({' and '.join(odd)} not of the run in "
+                         f"{MANIFEST}, {run_id}): a run was stopped while writing them. Fix: "
+                         "rerun the same command with this --out (finished completions come "
+                         "from the store; nothing is sent again)")
+
+
+def _read_items(path: Path, raw: bytes | None = None) -> list[dict[str, Any]]:
     """All records; parsed as one JSON array (one call instead of one per line: ~2x faster),
-    falling back to line by line to name the malformed line."""
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    falling back to line by line to name the malformed line. Lines end at "\n" only: an
+    output holding U+2028 or U+0085 (str.splitlines would split there) is read back intact."""
+    text = (path.read_bytes() if raw is None else raw).decode("utf-8")
+    lines = [line for line in text.split("\n") if line.strip()]
     try:
         return json.loads("[" + ",".join(lines) + "]")
     except json.JSONDecodeError:
         pass
     records = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):
         if line.strip():
             try:
                 records.append(json.loads(line))

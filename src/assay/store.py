@@ -8,6 +8,11 @@ index. Two models never share an entry, unlike a cache keyed on the prompt alone
 
 Errors (after the backend's retries) go to their own table: they are counted and reported, and a
 rerun tries them again.
+
+Each completion keeps the time it was journaled (``created_at``), so a run can say which of its
+answers came from the cache and how old they are. ``put(..., replace=True)`` (``--no-cache``)
+supersedes the stored completion of a key; the old one moves to ``completions_history`` with
+the time it was superseded, so nothing is ever lost.
 """
 
 from __future__ import annotations
@@ -39,6 +44,21 @@ CREATE TABLE IF NOT EXISTS completions (
     logprobs TEXT,
     attempts INTEGER,
     created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS completions_history (
+    key TEXT NOT NULL,
+    model_key TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    sample INTEGER,
+    text TEXT NOT NULL,
+    finish_reason TEXT,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    latency_s REAL,
+    logprobs TEXT,
+    attempts INTEGER,
+    created_at REAL NOT NULL,
+    superseded_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS errors (
     key TEXT PRIMARY KEY,
@@ -113,37 +133,57 @@ class Store:
     def get_many(self, keys: Iterable[str]) -> dict[str, Completion]:
         """Completions already stored for these keys (missing keys are absent)."""
         rows = self._select_in("key, text, finish_reason, prompt_tokens, completion_tokens, "
-                               "latency_s, logprobs, attempts", "completions", keys)
+                               "latency_s, logprobs, attempts, created_at", "completions", keys)
         return {key: Completion(text=text, finish_reason=fr, prompt_tokens=pt,
                                 completion_tokens=ct, latency_s=lat,
-                                logprobs=json.loads(lp) if lp else None, attempts=att or 1)
-                for key, text, fr, pt, ct, lat, lp, att in rows}
+                                logprobs=json.loads(lp) if lp else None, attempts=att or 1,
+                                created_at=at, cached=True)
+                for key, text, fr, pt, ct, lat, lp, att, at in rows}
 
     def put(self, key: str, model_key_: str, prompt_hash: str, sample: int | None,
-            completion: Completion) -> None:
-        """Journal one result; a completion is committed at once, an error goes to `errors`."""
+            completion: Completion, *, replace: bool = False) -> float:
+        """Journal one result and return the time it was journaled; a completion is committed
+        at once, an error goes to `errors`. A second completion for a key is ignored unless
+        ``replace`` (--no-cache): then the stored one moves to the history and the new one
+        takes its place, in one transaction."""
         try:
-            self._put(key, model_key_, prompt_hash, sample, completion)
+            return self._put(key, model_key_, prompt_hash, sample, completion, replace)
         except sqlite3.Error as exc:  # the disk filled up or the file went away mid-run
             raise _store_error(self.path, exc) from None
 
     def _put(self, key: str, model_key_: str, prompt_hash: str, sample: int | None,
-             completion: Completion) -> None:
+             completion: Completion, replace: bool) -> float:
         now = time.time()
         if completion.error is not None:
             self._db.execute("INSERT OR REPLACE INTO errors VALUES (?,?,?,?,?)",
                              (key, model_key_, completion.error, completion.attempts, now))
             self._error_keys.add(key)
-            return
-        self._db.execute(
-            "INSERT OR IGNORE INTO completions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (key, model_key_, prompt_hash, sample, completion.text, completion.finish_reason,
-             completion.prompt_tokens, completion.completion_tokens, completion.latency_s,
-             json.dumps(completion.logprobs) if completion.logprobs is not None else None,
-             completion.attempts, now))
+            return now
+        row = (key, model_key_, prompt_hash, sample, completion.text, completion.finish_reason,
+               completion.prompt_tokens, completion.completion_tokens, completion.latency_s,
+               json.dumps(completion.logprobs) if completion.logprobs is not None else None,
+               completion.attempts, now)
+        if replace:
+            with self._db:  # BEGIN ... COMMIT: never a key with neither the old nor the new row
+                self._db.execute("BEGIN")
+                self._db.execute("INSERT INTO completions_history SELECT *, ? FROM completions "
+                                 "WHERE key = ?", (now, key))
+                self._db.execute("INSERT OR REPLACE INTO completions VALUES "
+                                 "(?,?,?,?,?,?,?,?,?,?,?,?)", row)
+        else:
+            self._db.execute("INSERT OR IGNORE INTO completions VALUES "
+                             "(?,?,?,?,?,?,?,?,?,?,?,?)", row)
         if key in self._error_keys:
             self._db.execute("DELETE FROM errors WHERE key = ?", (key,))
             self._error_keys.discard(key)
+        return now
+
+    def history(self, key: str) -> list[Completion]:
+        """The completions a key held before --no-cache superseded them, oldest first."""
+        rows = self._db.execute("SELECT text, finish_reason, created_at FROM "
+                                "completions_history WHERE key = ? ORDER BY superseded_at",
+                                (key,))
+        return [Completion(text=t, finish_reason=fr, created_at=at) for t, fr, at in rows]
 
     def errors_for(self, keys: Iterable[str]) -> dict[str, str]:
         """The last error recorded for each of these keys that has no completion."""

@@ -67,8 +67,10 @@ class FakeOpenAIServer:
 
     def __init__(self, responder: Responder = echo_responder, *, latency_s: float = 0.0,
                  fault: Fault | None = None, keep_bodies: bool = True, port: int = 0,
-                 models: list[str] | None = None, api_key: str | None = None):
+                 models: list[str] | None = None, api_key: str | None = None,
+                 ollama_digests: dict[str, str] | None = None):
         self.responder = responder
+        self.ollama_digests = ollama_digests  # name -> digest for Ollama's GET /api/tags
         self.models = models
         self.api_key = api_key
         self.latency_s = latency_s
@@ -139,6 +141,12 @@ class FakeOpenAIServer:
                     continue
                 if method == "GET" and path.rstrip("/").endswith("/models"):
                     await self._list_models(writer)
+                    continue
+                if method == "GET" and path.rstrip("/").endswith("/api/tags"):
+                    tags = [{"name": n, "model": n, "digest": d}
+                            for n, d in (self.ollama_digests or {}).items()]
+                    status = 200 if self.ollama_digests is not None else 404
+                    await _send(writer, status, json.dumps({"models": tags}).encode())
                     continue
                 keep = await self._respond(writer, headers, body)
                 if not keep:

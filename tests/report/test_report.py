@@ -77,7 +77,8 @@ def test_model_card_front_matter_parses_and_carries_the_numbers(comparison):
     assert "Confirmatory family" in card and "(confirmatory, n 100)" in card
     assert "## Evaluation protocol" in card and "## Limits" in card
     assert "pre-registered" in card and "13 lost, 7 gained" in card
-    assert 'PeftModel.from_pretrained(base, "./ft-lora")' in card
+    # a local adapter is published under its name, never its path
+    assert 'PeftModel.from_pretrained(base, "ft-lora")' in card and "./ft-lora" not in card
     assert "noise floor is unknown" in card
 
 

@@ -177,6 +177,7 @@ def show_comparison(cmp, files=None, *, wide: bool = False) -> None:
         notes.append(f"{folded} slice row(s) not shown: --wide shows them, report.md has all")
     console.print("; ".join(notes), markup=False, highlight=False)
     console.print(terminal(family_sentence(cmp).replace("*", "")), markup=False, highlight=False)
+    console.print(terminal(cmp.coverage()), markup=False, highlight=False)
     if cmp.goals is not None:
         for v in cmp.goals.verdicts:
             console.print(terminal(f"goal {v.metric} {v.goal}: {v.outcome} ({v.reason})"),

@@ -87,6 +87,11 @@ def score_command(
                                                     help="KEY=VALUE for the task, repeatable."),
     task_module: Optional[str] = typer.Option(None, metavar="MODULE",
                                               help="Import your own task module."),
+    allow_missing: bool = typer.Option(False, "--allow-missing", help="Score only the items "
+                                       "that have a prediction (said on every output) instead "
+                                       "of refusing items without one."),
+    force: bool = typer.Option(False, "--force", help="Replace the run at --out even when it "
+                               "is of another task, data or model."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     from ..predictions import ScoreConfig, score_predictions
@@ -99,7 +104,7 @@ def score_command(
 
     cfg = ScoreConfig(task=task, data=data, predictions=predictions, out=out,
                       skip_invalid=skip_invalid, task_options=parse_options(task_option),
-                      task_module=task_module)
+                      task_module=task_module, allow_missing=allow_missing, force=force)
     show(score_predictions(cfg), as_json)
 
 
@@ -111,10 +116,12 @@ def summary(result) -> dict[str, Any]:
             "truncated_share": result.metrics["truncated_share"],
             "requests_sent": result.requests_sent, "cache_hits": result.cache_hits,
             "errors": result.errors, "generation_wall_s": m.get("generation_wall_s"),
-            "requests_per_s": m.get("requests_per_s")}
+            "requests_per_s": m.get("requests_per_s"), "cache": m.get("cache"),
+            "coverage": m.get("coverage"), "warnings": m.get("warnings", [])}
 
 
 def show(result, as_json: bool) -> None:
+    from ..run import cache_line, coverage_line
     from ._common import out_console, print_json
 
     s = summary(result)
@@ -142,6 +149,9 @@ def show(result, as_json: bool) -> None:
     rps = s["requests_per_s"]
     con.print(terminal(f"requests sent {s['requests_sent']}, cache hits {s['cache_hits']}, "
                        f"errors {s['errors']}" + (f", {rps:.1f} requests/s" if rps else "")
+                       + (f"\n{cache_line(s['cache'])}" if s.get("cache") else "")
+                       + (f"\n{coverage_line(s['coverage'])}" if s.get("coverage") else "")
+                       + "".join(f"\nWARNING: {w}" for w in s["warnings"])
                        + f"\nwrote {s['out']}/ (manifest.json, items.jsonl, metrics.json)"),
               markup=False, highlight=False)
 

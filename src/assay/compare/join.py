@@ -143,8 +143,14 @@ def make_side(run: Run, label: str, records: Sequence[dict]) -> Side:
     info = run.manifest.get("models", {}).get(label) or {}
     spec = info.get("spec") if isinstance(info, dict) else None
     data = run.manifest.get("data") if isinstance(run.manifest.get("data"), dict) else {}
+    ok = [r for r in records if not r.get("error")]
+    times = sorted(t for r in ok if (t := r.get("created_at")))
+    known = any("cached" in r for r in ok)
     return Side(label, str(run.path), spec, len(records), trunc, parse, errors,
-                run.manifest.get("started_at"), data.get("path"), data.get("sha256"))
+                run.manifest.get("started_at"), data.get("path"), data.get("sha256"), label,
+                sum(bool(r.get("cached")) for r in ok) if known else None,
+                times[0] if times else None, times[-1] if times else None,
+                len({str(r["id"]) for r in ok}), data.get("n_items"))
 
 
 def side_warnings(base: Side, cand: Side) -> list[str]:

@@ -6,6 +6,7 @@ import math
 from dataclasses import replace
 from typing import Sequence
 
+from ..errors import AssayError
 from ..metrics import Metric
 from ..records import by_item
 from .result import MetricComparison, NoiseDetail
@@ -35,6 +36,23 @@ def noise_detail(metric: Metric, base_records: list[dict], repeat_records: list[
     if lo is not None and math.isfinite(difference):
         within = within or lo <= difference <= hi
     return NoiseDetail(repeat_value, diff, len(shared), flip, lo, hi, bool(within))
+
+
+def check_fresh(repeat: list[dict], path: str) -> list[str]:
+    """Refuse a repeat run with an item whose every completion came from the cache: a cached
+    repeat repeats nothing, so it would report any change as "within noise" of 0. Records
+    from an older assay (no ``cached`` field) pass with a warning."""
+    items = by_item(repeat)
+    if any("cached" not in r for r in repeat):
+        return [f"the noise run {path} does not record which answers came from the cache (an "
+                "older assay): its noise floor may be a replay of the cache"]
+    stale = [i for i, rs in items.items() if all(r.get("cached") for r in rs)]
+    if stale:
+        raise AssayError(f"the noise run {path} has {len(stale)} of {len(items)} items answered "
+                         f"only from the cache (e.g. item {stale[0]}): it repeats nothing. Fix: "
+                         "rerun the base with `assay eval ... --no-cache` into a new --out and "
+                         "pass that as --noise")
+    return []
 
 
 def with_noise(metrics: Sequence[MetricComparison], defs: dict[str, Metric],

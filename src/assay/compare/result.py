@@ -147,6 +147,12 @@ class Side:
     started_at: str | None
     data: str | None = None
     data_sha256: str | None = None
+    model: str | None = None  # the label in its run (``label`` may be made unique)
+    n_cached: int | None = None  # completions this run took from the cache (None: unknown)
+    created_first: str | None = None  # when its oldest and newest completions were made
+    created_last: str | None = None
+    items_covered: int | None = None  # items with an answer that did not fail
+    items_in_data: int | None = None  # items of the data file the run was made on
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,16 @@ class Comparison:
             if m.name == name:
                 return m
         raise KeyError(f"no metric '{name}'; metrics: {[m.name for m in self.metrics]}")
+
+    def coverage(self) -> str:
+        """'coverage: 28 items paired; base answered 30 of 30 items, ft 28 of 30'."""
+        sides = []
+        for s in (self.base, self.candidate):
+            if s.items_covered is not None:
+                of = f" of {s.items_in_data}" if s.items_in_data is not None else ""
+                sides.append(f"{s.label} {s.items_covered}{of}")
+        return (f"coverage: {self.n_items} items paired"
+                + ("; answered: " + ", ".join(sides) if sides else ""))
 
     def to_dict(self, *, distributions: bool = True) -> dict:
         """Plain JSON-able data (nan as None); ``distributions=False`` leaves out the per-item

@@ -14,7 +14,7 @@ from .family import family_names, with_family, with_verdicts
 from .join import (as_run, check_data, check_gold, check_prompts, choose_sides,
                    coverage_warnings, identity_warnings, index, join, make_side, pick, show_key,
                    side_warnings)
-from .noise import noise_warnings, with_noise
+from .noise import check_fresh, noise_warnings, with_noise
 from .paired import Settings, compare_all, make_paired
 from .result import Comparison
 
@@ -37,6 +37,15 @@ def _task_warnings(brun: Run, crun: Run) -> list[str]:
         return [f"task options differ: {brun.manifest.get('task_options')} vs "
                 f"{crun.manifest.get('task_options')}"]
     return []
+
+
+def _run_warnings(brun: Run, crun: Run) -> list[str]:
+    """What a run said about itself (e.g. scored on a covered subset), carried into every
+    comparison made from it."""
+    out = []
+    for run in (brun, crun):
+        out += [w for w in run.manifest.get("warnings") or [] if w not in out]
+    return out
 
 
 def _cluster_warnings(metrics) -> list[str]:
@@ -106,13 +115,16 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
     metrics = with_verdicts(metrics, cfg.alpha, cfg.min_slice_n, _margins(gf))
     warnings = [w for w in (mismatch, data_warning, gold_warning) if w]
     warnings += _task_warnings(brun, crun) + identity_warnings(brun, blabel, crun, clabel)
+    warnings += _run_warnings(brun, crun)
     noise_run = None
     if noise is not None:
         nrun = as_run(noise)
         if nrun.task != brun.task:
             raise AssayError(f"the noise run {nrun.path} is of task '{nrun.task}', not "
                              f"'{brun.task}'. Fix: pass a repeat run of the base model")
-        metrics = with_noise(metrics, defs, joined.base, _repeat_records(nrun, blabel))
+        repeat = _repeat_records(nrun, blabel)
+        warnings += check_fresh(repeat, str(nrun.path))
+        metrics = with_noise(metrics, defs, joined.base, repeat)
         noise_run = str(nrun.path)
     warnings += side_warnings(bside, cside) + coverage_warnings(joined, bside, cside)
     warnings += noise_warnings(metrics) + _cluster_warnings(metrics)
@@ -132,7 +144,8 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
     if gf is not None:
         from ..goals import check_goals
 
-        cmp = replace(cmp, goals=check_goals(gf, cmp))
+        times = [r.get("created_at") for r in joined.candidate]
+        cmp = replace(cmp, goals=check_goals(gf, cmp, times))
     return cmp
 
 

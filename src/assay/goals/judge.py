@@ -227,12 +227,32 @@ def _check_names(gf: GoalsFile, comparison) -> None:
                          file=gf.path, field="task", fix="compare with the goals of this task")
 
 
-def check_goals(path, comparison) -> GoalsCheck:
-    """Judge a comparison against a goals file (path or GoalsFile) and its lock."""
+def candidate_times(comparison) -> list[str | None] | None:
+    """The ``created_at`` of the candidate's completions, read from its run directory (None
+    when that run is gone)."""
+    from ..rundir import load_run
+
+    side = comparison.candidate
+    try:
+        run = load_run(side.run)
+    except Exception:  # a comparison.json whose runs were moved: judged by the start time
+        return None
+    label = side.model or side.label
+    return [r.get("created_at") for r in run.records_of(label) if not r.get("error")]
+
+
+def check_goals(path, comparison, times: list[str | None] | None = None) -> GoalsCheck:
+    """Judge a comparison against a goals file (path or GoalsFile) and its lock.
+
+    times: the ``created_at`` of every candidate completion the comparison used (read from
+    the candidate's run when not given); pre-registered only if all were made after the lock.
+    """
     gf = path if isinstance(path, GoalsFile) else read_goals(path)
     _check_names(gf, comparison)
     lock = read_lock(gf.path)
-    edited, pre, warnings = lock_status(gf, lock, comparison.candidate.started_at)
+    if times is None and lock is not None:
+        times = candidate_times(comparison)
+    edited, pre, warnings = lock_status(gf, lock, comparison.candidate.started_at, times)
     return GoalsCheck(gf.path, gf.sha256, judge(gf.goals, comparison), lock is not None,
                       lock.locked_at if lock else None, lock.git_commit if lock else None, edited,
                       pre, tuple(warnings))

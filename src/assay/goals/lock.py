@@ -5,14 +5,16 @@ two goals files in one folder keep their own) records the file's sha256, the UTC
 commit, and, when the task is named, what each goal can detect: the item count, the alpha left
 to it after the confirmatory family (Holm's first step: alpha / family size), and for a pass/fail
 metric the minimum detectable difference of the exact McNemar test at an assumed discordance
-rate. A comparison later says whether the goals were edited after locking and whether the
-candidate's run started after the lock.
+rate. A comparison later says whether the goals were edited after locking and whether every
+candidate completion it used was made after the lock (each record's ``created_at``: a rerun
+served from a cache filled before the lock is not pre-registered, whenever it started).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -169,7 +171,7 @@ def lock_goals(path: str | Path, *, task=None, n_items: int | None = None,
                          "before the new lock will not count as pre-registered)")
     when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     power = goal_power(gf, task, n_items, discordance) if task is not None else ()
-    lock = GoalsLock(Path(path).name, gf.sha256, when.isoformat(timespec="seconds"),
+    lock = GoalsLock(Path(path).name, gf.sha256, when.isoformat(timespec="milliseconds"),
                      git_commit(Path(path).resolve().parent), gf.goals, str(lock_path(path)),
                      task.name if task is not None else None, power)
     body = {k: v for k, v in asdict(lock).items() if k != "path"}
@@ -192,9 +194,35 @@ def _parse_time(text: str | None) -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
-def lock_status(gf: GoalsFile, lock: GoalsLock | None,
-                candidate_started: str | None) -> tuple[bool, bool, list[str]]:
-    """(edited after lock, pre-registered, warnings)."""
+def made_before(times: Sequence[str | None], locked_at: str) -> tuple[int, int]:
+    """(completions made before the lock, completions with no creation time)."""
+    locked = _parse_time(locked_at)
+    parsed = [_parse_time(t) for t in times]
+    unknown = sum(t is None for t in parsed)
+    early = sum(t is not None and locked is not None and t < locked for t in parsed)
+    return early, unknown
+
+
+def _completions_status(lock: GoalsLock, times: Sequence[str | None]) -> tuple[bool, str | None]:
+    early, unknown = made_before(times, lock.locked_at)
+    if not early and not unknown:
+        return True, None
+    what = (f"{early} of {len(times)} candidate completions were made before the goals were "
+            f"locked at {lock.locked_at} (answers from the cache keep the time they were made)"
+            if early else f"{unknown} of {len(times)} candidate completions carry no creation "
+            "time")
+    return False, (f"NOT PRE-REGISTERED: {what}. Fix: rerun the candidate after the lock with "
+                   "`assay eval ... --no-cache`")
+
+
+def lock_status(gf: GoalsFile, lock: GoalsLock | None, candidate_started: str | None,
+                candidate_times: Sequence[str | None] | None = None
+                ) -> tuple[bool, bool, list[str]]:
+    """(edited after lock, pre-registered, warnings).
+
+    Pre-registered means every candidate completion used (``candidate_times``: their
+    ``created_at``) was made after the lock. Runs written before assay recorded those times
+    (no time at all) are judged by the run's start, saying so."""
     if lock is None:
         return False, False, [f"goals NOT LOCKED: {gf.path} has no {lock_path(gf.path).name}; "
                               "nothing shows "
@@ -204,8 +232,15 @@ def lock_status(gf: GoalsFile, lock: GoalsLock | None,
     if edited:
         warnings.append(f"goals EDITED AFTER LOCKING: {gf.path} no longer matches the lock of "
                         f"{lock.locked_at} (sha256 {gf.sha256[:12]} vs {lock.sha256[:12]})")
+    if candidate_times and any(t is not None for t in candidate_times):
+        pre, warning = _completions_status(lock, candidate_times)
+        warnings += [warning] if warning else []
+        return edited, pre and not edited, warnings
     started, locked = _parse_time(candidate_started), _parse_time(lock.locked_at)
     pre = started is not None and locked is not None and started >= locked
+    if pre and candidate_times is not None:
+        warnings.append("pre-registration judged by the candidate run's start: its records "
+                        "carry no creation times (a run from an older assay)")
     if not pre:
         warnings.append(f"NOT PRE-REGISTERED: the candidate run started "
                         f"{candidate_started or 'at an unknown time'}, before the goals were "

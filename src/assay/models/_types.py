@@ -52,6 +52,10 @@ class Completion:
     error: str | None = None
     attempts: int = 1
     extra: dict = field(default_factory=dict)
+    # Set by the store, never by a backend: when it was journaled (unix seconds), and whether
+    # this run read it from the store instead of sending the request.
+    created_at: float | None = None
+    cached: bool = False
 
     @property
     def truncated(self) -> bool:

@@ -97,13 +97,42 @@ class OpenAIBackend:
         self._api_key = os.environ.get(api_key_env) or None
         self._in_flight = {u: 0 for u in spec.base_urls}
         self._rng = random.Random(0)  # jitter only: never affects results
+        self._served: dict | None = None
+        self._listed: dict[str, tuple[int, bytes]] = {}  # url -> /models answer, for preflight
 
     def identity(self) -> dict[str, Any]:
-        """What enters the cache key: never the API key."""
-        return {"backend": "openai", "model": self.spec.model,
-                "base_urls": sorted(mask_url(u) for u in self.spec.base_urls),
-                "chat_template": "server",
-                "extra_body": self.extra_body}
+        """What enters the cache key: never the API key.
+
+        After ``fetch_served``, the model and what the servers report about it (the same on
+        every replica), so replicas and ``localhost`` vs ``127.0.0.1`` share one cache. A server
+        that reports nothing is known only by its URLs (loopback names made one)."""
+        where = ({"served": self._served} if self._served is not None else
+                 {"base_urls": sorted({_normal_url(u) for u in self.spec.base_urls})})
+        return {"backend": "openai", "model": self.spec.model, **where,
+                "chat_template": "server", "extra_body": self.extra_body}
+
+    def fetch_served(self) -> None:
+        """Read this model's ``GET /models`` entry on every replica (vLLM reports ``root`` and
+        ``parent``: the weights and the base of an adapter) into the identity; replicas that
+        report different entries are refused. A replica that cannot be reached or says nothing
+        leaves the identity by URL (the preflight names a dead URL)."""
+        entries = {}
+        for url in self.spec.base_urls:
+            answer = _get_models(url, self._api_key)
+            if answer is not None:
+                self._listed[url] = answer
+            entries[url] = _served_entry(answer, self.spec.model)
+        distinct = {json.dumps(e, sort_keys=True) for e in entries.values()}
+        if len(distinct) > 1:
+            shown = "; ".join(f"{u} reports {json.dumps(e, sort_keys=True)}"
+                              for u, e in entries.items())
+            raise AssayError(f"the replicas of '{self.spec.model}' serve different models: "
+                             f"{shown}. Fix: serve the same weights on every URL of the spec, "
+                             "or give each server its own --model label")
+        self._served = next(iter(entries.values()), None)
+        digest = _ollama_digest(self.spec.base_urls[0], self.spec.model, self._api_key)
+        if self._served is not None and digest is not None:
+            self._served = {**self._served, "digest": digest}
 
     def generate(self, requests: Sequence[Request],
                  on_done: Callable[[Request, Completion], None]) -> None:
@@ -165,10 +194,14 @@ class OpenAIBackend:
         import aiohttp
 
         endpoint, auth, headers = self._routes[url]
+        listed = self._listed.get(url)
         url = mask_url(url)  # as it is shown: never with credentials
         try:
-            async with client.get(f"{endpoint}/models", auth=auth, headers=headers) as resp:
-                status, raw = resp.status, await _read_capped(resp, MAX_RESPONSE_BYTES)
+            if listed is not None:  # read by fetch_served moments ago
+                status, raw = listed
+            else:
+                async with client.get(f"{endpoint}/models", auth=auth, headers=headers) as resp:
+                    status, raw = resp.status, await _read_capped(resp, MAX_RESPONSE_BYTES)
         except asyncio.TimeoutError:
             raise AssayError(f"no answer from {url}/models within {PREFLIGHT_TIMEOUT_S:.0f} s. "
                              "Fix: check that the server is up and reachable from here") from None
@@ -321,6 +354,66 @@ def _short(error: str) -> str:
     """The first part of an error, for a retry line (the body of a 5xx can be long)."""
     head = error.split(": ", 1)[0] if error.startswith("HTTP ") else error
     return head[:160]
+
+
+# Fields of a /models entry that change on every call or say nothing about the weights.
+_VOLATILE = {"created", "permission", "object"}
+
+
+def _normal_url(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url.rstrip("/"))
+    host = parts.hostname or ""
+    if host in ("localhost", "127.0.0.1", "::1", "0.0.0.0"):
+        host = "loopback"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _get_models(url: str, api_key: str | None, what: str = "models"
+                ) -> tuple[int, bytes] | None:
+    """(status, body) of ``GET {url}/models`` (or ``/{what}``), or None when the server cannot
+    be reached (the preflight then names the cause)."""
+    import urllib.error
+    import urllib.request
+
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(f"{url}/{what}", headers=headers),
+                                    timeout=PREFLIGHT_TIMEOUT_S) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except (OSError, ValueError):
+        return None
+
+
+def _ollama_digest(url: str, model: str, api_key: str | None) -> str | None:
+    """The digest Ollama's native API reports for ``model`` (``GET /api/tags`` beside
+    ``/v1``), or None where there is no such API: its /v1/models entry says nothing of the
+    weights, and ``ollama pull`` replaces them under the same name."""
+    if not url.endswith("/v1"):
+        return None
+    answer = _get_models(url[:-3] + "/api", api_key, "tags")
+    try:
+        tags = json.loads(answer[1])["models"] if answer and answer[0] == 200 else []
+        names = {model, model + ":latest"}
+        return next((str(t["digest"]) for t in tags if t.get("name") in names), None)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _served_entry(answer: tuple[int, bytes] | None, model: str) -> dict | None:
+    """The /models entry for ``model`` without its volatile fields, or None."""
+    if answer is None or answer[0] != 200:
+        return None
+    try:
+        data = json.loads(answer[1])["data"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    entry = next((m for m in data if isinstance(m, dict) and m.get("id") == model), None)
+    return None if entry is None else {k: v for k, v in entry.items() if k not in _VOLATILE}
 
 
 def _served_models(raw: bytes) -> list[str] | None:

@@ -26,10 +26,9 @@ class ReportFiles:
 def _write_json(path: Path, obj: dict) -> Path:
     import json
 
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(obj, allow_nan=False) + "\n")  # no indent: the C encoder
-    tmp.replace(path)
-    return path
+    from ..atomic import write_text
+
+    return write_text(path, json.dumps(obj, allow_nan=False) + "\n")  # no indent: C encoder
 
 
 def write_report(report: Comparison, out_dir: str | Path, *, plots: bool = True,
@@ -51,8 +50,9 @@ def write_report(report: Comparison, out_dir: str | Path, *, plots: bool = True,
     if written:
         text += "\n## Plots\n\n" + "\n".join(f"![{p.stem}](plots/{p.name})" for p in written)
         text += "\n"
-    md = out / REPORT_MD
-    md.write_text(text)
+    from ..atomic import write_text
+
+    md = write_text(out / REPORT_MD, text)
     js = _write_json(out / (COMPARISON_JSON if is_cmp else SUMMARY_JSON), report.to_dict())
     card = None
     if model_card is not None:
@@ -66,7 +66,6 @@ def write_report(report: Comparison, out_dir: str | Path, *, plots: bool = True,
 def write_model_card(comparison: Comparison, path: str | Path, **kwargs) -> Path:
     from .model_card import model_card
 
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(model_card(comparison, **kwargs))
-    return p
+    from ..atomic import write_text
+
+    return write_text(path, model_card(comparison, **kwargs))

@@ -185,7 +185,7 @@ def markdown(c: Comparison) -> str:
             "",
             f"Paired comparison on {c.n_items} items ({c.n_paired} paired completions); "
             f"{c.n_resamples:,} resamples, seed {c.seed}; {c.confidence_level:.0%} intervals.",
-            "", family_sentence(c), ""]
+            "", family_sentence(c), "", c.coverage() + ".", ""]
     body = table(c) + [""] + [details_line(m, c.confidence_level) for m in c.metrics] + [""]
     only = []
     if c.only_base or c.only_candidate:

@@ -55,7 +55,32 @@ def front_matter(c: Comparison, *, base_model: str, model_name: str, dataset_nam
     return meta
 
 
-def _protocol(c: Comparison) -> list[str]:
+def adapter_hash(adapter: str | None) -> str | None:
+    """The content hash of a local adapter directory (what the card names it by), else None."""
+    if not adapter or not (Path(adapter).expanduser() / "adapter_config.json").is_file():
+        return None
+    from ..models.identity import dir_hash
+
+    return dir_hash(Path(adapter).expanduser())
+
+
+def _is_local(adapter: str) -> bool:
+    return adapter.startswith((".", "/", "~")) or Path(adapter).expanduser().exists()
+
+
+def _models_line(c: Comparison, base_model: str, adapter_sha: str | None) -> str:
+    """The models by public identity: never a server URL or a local path."""
+    sha = f", adapter sha256 {md_code(adapter_sha)}" if adapter_sha else ""
+    return (f"- Base {md_code(c.base.label)}: {md_code(base_model)}; candidate "
+            f"{md_code(c.candidate.label)}: a LoRA adapter on {md_code(base_model)}{sha}.")
+
+
+def _data_line(c: Comparison, dataset_name: str) -> str:
+    sha = f" (sha256 {md_code(c.base.data_sha256)})" if c.base.data_sha256 else ""
+    return f"- Data: {md_code(dataset_name)}{sha}."
+
+
+def _protocol(c: Comparison, models_line: str, data_line: str) -> list[str]:
     tests = sorted({m.test for m in c.metrics})
     return [
         "## Evaluation protocol", "",
@@ -67,10 +92,7 @@ def _protocol(c: Comparison) -> list[str]:
         f"{c.confidence_level:.0%} intervals (Newcombe for rates, bootstrap otherwise), "
         f"{c.n_resamples:,} resamples, seed {c.seed}.",
         "- " + family_sentence(c),
-        f"- Base {md_code(c.base.label)} ({md_inline(c.base.spec or 'see run')}); candidate "
-        f"{md_code(c.candidate.label)} ({md_inline(c.candidate.spec or 'see run')}). Runs: "
-        f"{md_code(c.base.run)}, {md_code(c.candidate.run)}.",
-        _goals_line(c), "",
+        models_line, data_line, _goals_line(c), "",
     ]
 
 
@@ -119,11 +141,12 @@ def model_card(c: Comparison, *, base_model: str, adapter: str | None = None,
     import yaml
 
     name = model_name or (Path(adapter).name if adapter else c.candidate.label)
-    meta = front_matter(c, base_model=base_model, model_name=name,
-                        dataset_name=dataset_name or (Path(c.base.data).name if c.base.data
-                                                      else f"{c.task} eval set"),
+    data_name = dataset_name or (Path(c.base.data).name if c.base.data else f"{c.task} eval set")
+    meta = front_matter(c, base_model=base_model, model_name=name, dataset_name=data_name,
                         dataset_type=dataset_type or c.task, task_type=task_type,
                         license=license, language=language)
+    models_line = _models_line(c, base_model, adapter_hash(adapter))
+    published = name if adapter and _is_local(adapter) else adapter  # its Hub id, not a path
     head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
     usage = []
     if adapter:
@@ -131,12 +154,12 @@ def model_card(c: Comparison, *, base_model: str, adapter: str | None = None,
                  "from transformers import AutoModelForCausalLM, AutoTokenizer", "",
                  # a JSON string is a valid Python literal whatever the names hold
                  f"base = AutoModelForCausalLM.from_pretrained({json.dumps(base_model)})",
-                 f"model = PeftModel.from_pretrained(base, {json.dumps(adapter)})",
+                 f"model = PeftModel.from_pretrained(base, {json.dumps(published)})",
                  f"tokenizer = AutoTokenizer.from_pretrained({json.dumps(base_model)})", "```",
                  ""]
     body = ([f"# {md_inline(name)}", "", f"A LoRA adapter on {md_code(base_model)} for the "
              f"{md_code(c.task)} task, "
              "evaluated against its base model with assay.", "", "## Results", ""]
             + table(c) + [""] + [_result_lines(m) for m in c.metrics] + [""]
-            + _protocol(c) + _limits(c) + usage)
+            + _protocol(c, models_line, _data_line(c, data_name)) + _limits(c) + usage)
     return f"---\n{head}---\n\n" + "\n".join(body)

@@ -9,7 +9,7 @@ Records. ``score`` returns a flat JSON-able dict for one completion; the runner 
 
     {"id", "model", "pass", "sample", "prompt_hash", "output", "finish_reason", "truncated",
      "parsed", "parse_error", "scores": {...}, "latency_s", "prompt_tokens",
-     "completion_tokens", "error"}
+     "completion_tokens", "error", "created_at", "cached"}
 
 ``sample`` is None for the greedy completion and k for the k-th sampled one. The selections
 of records (greedy, by item) live in ``assay.records``; metrics are declared with the
