@@ -20,6 +20,7 @@ ADJS = ["slow", "cold", "dark", "wild", "bright", "thin", "late", "strange", "lo
 VERBS = ["breaks", "leaks", "fails", "stalls", "drifts", "burns", "slips", "waits", "hangs",
          "drops", "bends", "fades", "sinks", "spins", "cracks", "shifts", "rusts", "locks",
          "tears", "sleeps"]
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 FEEDBACK = re.compile(r"line 1 has 6 syllables[^;]*; it needs 5")
 
 
@@ -57,17 +58,30 @@ def write_jsonl(path: Path, rows) -> Path:
     return path
 
 
-@pytest.fixture
-def crc_items(shared_data) -> list[dict]:
-    """The first 12 crc-py items with distinct comments, as haiku-review items."""
+def crc_sample(shared: Path, n: int = 12) -> list[dict]:
+    """The first n crc-py items with distinct comments, as haiku-review items."""
     from assay.data.crc import load_crc
 
     seen, out = set(), []
-    for item in load_crc(shared_data / "crc-py").items:
+    for item in load_crc(shared / "crc-py").items:
         c = item["comment"].strip()
         if c and c not in seen and len(c) > 20:
             seen.add(c)
             out.append({k: item[k] for k in ("id", "diff", "comment", "category")})
-        if len(out) == 12:
+        if len(out) == n:
             break
     return out
+
+
+@pytest.fixture(scope="module")
+def shared_root() -> Path:
+    """../shared/data for module-scoped fixtures; skips when absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is absent (it sits beside the checkout "
+                    "in CI)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def crc_items(shared_root) -> list[dict]:
+    return crc_sample(shared_root)
