@@ -6,9 +6,14 @@ its completion arrives, so a killed run loses no finished completion and the sam
 sends only what is missing. A revision's messages contain the previous attempt's text, which the
 store gives back identically on a rerun, so the whole chain is found again.
 
-Served backends (``agenerate``) get one call per request, so an item's revision leaves as soon as
-its check fails; one semaphore bounds the requests in flight. Local backends (hf, vllm), which
-generate in batches, get every request that is waiting at the same moment as one batch.
+Served backends (``agenerate``) get one call per request, made inside the item's own chain the
+moment its check fails, so chains pipeline and never wait for a round; one semaphore bounds the
+requests in flight. (Sharing one call among the requests ready in the same event-loop turn was
+measured slower: 2.6-3.0x a bare client against 1.8-1.9x, because it lines the chains up behind
+each other's checks; the calls would need a long-lived session, which the backend's public API
+does not offer, to stop paying a connection per request.) Local backends (hf, vllm), which
+generate in batches, get every request that is waiting at the same moment as one batch, run in
+a worker thread.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ class Teacher:
         self._sem = asyncio.Semaphore(concurrency)
         self._mkey_short = canonical_hash(self.identity)
         self._batch: _Batcher | None = None
+        self._mkeys: dict[Decoding, str] = {}
 
     def decoding(self, item_id: str, candidate: int) -> Decoding:
         if self.temperature == 0:
@@ -57,10 +63,16 @@ class Teacher:
         return Decoding(temperature=self.temperature, max_tokens=self.max_tokens,
                         seed=sample_seed(item_id, candidate, self.seed))
 
+    def model_key(self, dec: Decoding) -> str:
+        """The store's model key of a decoding (memoised: hashing it costs 0.2 ms a request)."""
+        if dec not in self._mkeys:
+            self._mkeys[dec] = model_key(self.identity, dec.key())
+        return self._mkeys[dec]
+
     def request(self, messages: list[dict], item_id: str, candidate: int) -> Request:
         dec = self.decoding(item_id, candidate)
         phash = canonical_hash(list(messages))
-        key = canonical_hash({"model": model_key(self.identity, dec.key()), "prompt": phash,
+        key = canonical_hash({"model": self.model_key(dec), "prompt": phash,
                               "sample": candidate})
         return Request(key=key, messages=tuple(messages), decoding=dec, item_id=item_id,
                        sample=candidate, prompt_hash=phash)
