@@ -141,7 +141,8 @@ def test_the_card_figures_match_the_candidates_file(distilled):
     assert per_round[1]["prompt_tokens"] == sum(r["prompt_tokens"] for r in tried
                                                 if r["round"] == 1)
     (ex,) = card["exclusions"]
-    assert ex["contaminated"] == 2 and ex["exact"] == 2 and len(ex["sha256"]) == 64
+    assert ex["contaminated"] == 2 and ex["exact_matches"] == 2 and len(ex["sha256"]) == 64
+    assert ex["ngram"] == 13 and ex["ngram_matches"] == 0
     assert card["teacher"]["identity"]["model"] == "teacher"
     assert distilled["summary"]["written"] == g["written"]
     md = (distilled["out"] / "card.md").read_text()

@@ -32,8 +32,8 @@ def exclusions(sets: Sequence[ExclusionSet], hits: dict[str, Contamination]) -> 
         mine = [h for h in hits.values() if h.path == s.path]
         ratios = [h.overlap_ratio for h in mine]
         out.append({**s.summary(), "contaminated": len(mine),
-                    "exact": sum(h.how == "exact" for h in mine),
-                    "ngram": sum(h.how == "ngram" for h in mine),
+                    "exact_matches": sum(h.how == "exact" for h in mine),
+                    "ngram_matches": sum(h.how == "ngram" for h in mine),
                     "overlap_ratio_mean": (sum(ratios) / len(ratios)) if ratios else None,
                     "overlap_ratio_max": max(ratios) if ratios else None,
                     "items": sorted(h.item_id for h in mine)})
@@ -86,6 +86,6 @@ def card_markdown(card: dict) -> str:
         lines.append(f"- `{e['path']}` (sha256 {e['sha256'][:12]}..., {e['n_items']} items, "
                      f"{e['n_hashes']} input hashes with digest {e['hashes_sha256'][:12]}..., "
                      f"{e['n_ngrams']} {e['ngram']}-grams): {e['contaminated']} removed "
-                     f"({e['exact']} exact, {e['ngram']} n-gram; overlap ratio mean "
+                     f"({e['exact_matches']} exact, {e['ngram_matches']} by n-gram; overlap ratio mean "
                      f"{_fmt(e['overlap_ratio_mean'])}, max {_fmt(e['overlap_ratio_max'])})")
     return "\n".join(lines) + "\n"
