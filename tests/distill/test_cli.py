@@ -63,7 +63,8 @@ def distilled(crc_items, tmp_path_factory):
                                       "--val-fraction", "0.2", "--seed", "1", "--json"),
                          cwd=tmp_path)
         bodies, port = list(srv.stats.bodies), srv._port
-    return {"items": crc_items, "out": out, "dir": tmp_path, "port": port, "summary": json.loads(proc.stdout),
+    return {"items": crc_items, "out": out, "dir": tmp_path, "port": port,
+            "summary": json.loads(proc.stdout),
             "bodies": bodies, "candidates": read_jsonl(out / "candidates.jsonl")}
 
 
@@ -88,7 +89,8 @@ def test_train_rows_are_the_eval_prompt_and_never_show_the_comment(distilled):
 
 
 def test_each_revision_request_carries_the_checkers_feedback(distilled):
-    by_attempt = {(c["id"], c["round"]): c for c in distilled["candidates"] if c["round"] is not None}
+    by_attempt = {(c["id"], c["round"]): c for c in distilled["candidates"]
+                  if c["round"] is not None}
     revisions = [b for b in distilled["bodies"] if len(b["messages"]) > 2]
     assert len(revisions) == 10
     for body in revisions:
@@ -105,7 +107,8 @@ def test_excluded_items_get_no_request(distilled):
     for item in distilled["items"][10:]:
         assert json.dumps(item["diff"])[1:-1] not in sent
     excluded = [c for c in distilled["candidates"] if c["decision"] == "contaminated"]
-    assert sorted(c["id"] for c in excluded) == sorted(str(i["id"]) for i in distilled["items"][10:])
+    assert sorted(c["id"] for c in excluded) == sorted(str(i["id"])
+                                                       for i in distilled["items"][10:])
     assert {c["contamination"]["how"] for c in excluded} == {"exact"}
     assert len(distilled["bodies"]) == 20
 

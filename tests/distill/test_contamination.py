@@ -10,7 +10,8 @@ from assay.distill import check_item, exclusion_set, item_input, ngrams, split_c
 from assay.errors import InputError
 from assay.tasks import get_task
 
-EVAL_DIFF = ("+def load(path):\n+    with open(path) as handle:\n+        data = json.load(handle)\n"
+EVAL_DIFF = ("+def load(path):\n+    with open(path) as handle:\n"
+             "+        data = json.load(handle)\n"
              "+    return data if data is not None else default_value_for_missing_configuration")
 
 

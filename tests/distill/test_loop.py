@@ -6,7 +6,6 @@ import asyncio
 import re
 import time
 
-import pytest
 
 from assay.distill import (BUDGET, NEVER_PASSED, PASSED, Ledger, LoopConfig, Teacher,
                            revision_messages, run_loop)

@@ -12,7 +12,8 @@ from assay.tasks.paper_review import DECISION_LINES, SECTIONS
 VALID = "the lock needs a guard\na slow change here breaks at night\nso check it once more"
 FIVE_TEN_FIVE = ("the lock needs a guard\na slow change here breaks at night and then it "
                  "breaks more\nso check it once more")
-FIVE_SEVEN_SIX = "the lock needs a guard\na slow change here breaks at night\nso check it once more now"
+FIVE_SEVEN_SIX = ("the lock needs a guard\na slow change here breaks at night\n"
+                  "so check it once more now")
 
 
 def _attempt(text, round_, ok, candidate=0, feedback=""):

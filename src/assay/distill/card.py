@@ -86,6 +86,7 @@ def card_markdown(card: dict) -> str:
         lines.append(f"- `{e['path']}` (sha256 {e['sha256'][:12]}..., {e['n_items']} items, "
                      f"{e['n_hashes']} input hashes with digest {e['hashes_sha256'][:12]}..., "
                      f"{e['n_ngrams']} {e['ngram']}-grams): {e['contaminated']} removed "
-                     f"({e['exact_matches']} exact, {e['ngram_matches']} by n-gram; overlap ratio mean "
+                     f"({e['exact_matches']} exact, {e['ngram_matches']} by n-gram; overlap "
+                     "ratio mean "
                      f"{_fmt(e['overlap_ratio_mean'])}, max {_fmt(e['overlap_ratio_max'])})")
     return "\n".join(lines) + "\n"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from .normalise import ngrams, text_hash, words
+from .textnorm import ngrams, text_hash, words
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import require
-from .normalise import ngrams, text_hash, words
+from .textnorm import ngrams, text_hash, words
 
 NUM_PERM = 128
 SHINGLE = 3

@@ -13,7 +13,7 @@ from ..jsonable import to_jsonable
 from ..tasks import Task
 from .attempts import ItemRun
 from .contamination import Contamination
-from .select import Selection
+from .selection import Selection
 
 CANDIDATES, TRAIN, VAL, CARD_JSON, CARD_MD = ("candidates.jsonl", "train.jsonl", "val.jsonl",
                                               "card.json", "card.md")

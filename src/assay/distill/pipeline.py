@@ -24,7 +24,7 @@ from .ledger import Ledger
 from .loop import LoopConfig, run_loop
 from .outputs import (CANDIDATES, CARD_JSON, CARD_MD, TRAIN, VAL, attempt_rows, excluded_row,
                       split_rows, train_row, write_jsonl)
-from .select import Selection, select
+from .selection import Selection, select
 
 
 @dataclass(frozen=True)
