@@ -1,0 +1,5 @@
+"""`python -m assay`: the same entry point as the `assay` console script."""
+
+from .cli import main
+
+main()
