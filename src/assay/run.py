@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -465,7 +465,7 @@ def _score_into(task: Task, items_by_id: dict[str, dict], to_score: list[tuple])
 def compute_metrics(task: Task, records_by_model: dict[str, list[dict]]) -> dict[str, Any]:
     """metrics.json: each metric and its baseline per model, plus shares every run reports
     (parse_failure_rate and truncated_share are the runner's metrics, defined once)."""
-    from .metrics import PARSE_FAILURE_RATE, TRUNCATED_SHARE, metrics_of
+    from .metrics import metrics_of
     from .records import succeeded
 
     out: dict[str, Any] = {"task": task.name, "models": {}, "baselines": {}, "details": {},

@@ -5,7 +5,6 @@ spec's URL are parsed with urllib, sent as Basic auth and never echoed."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest

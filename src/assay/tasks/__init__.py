@@ -13,10 +13,10 @@ from typing import Any
 
 from ..errors import AssayError
 from ._protocol import (MIN_SLICE_N, ORIGINAL, SWAPPED, Check, Messages, Metric, Output, Record,
-                        Task, Unparsed, greedy)
+                        Task, Tier, Unparsed, greedy)
 
 __all__ = ["MIN_SLICE_N", "ORIGINAL", "SWAPPED", "Check", "Messages", "Metric", "Output", "Record",
-           "Task", "Unparsed", "greedy", "TASKS", "get_task", "load_task_module"]
+           "Task", "Tier", "Unparsed", "greedy", "TASKS", "get_task", "load_task_module"]
 
 # name -> "module:Class", resolved on first use.
 TASKS: dict[str, Any] = {

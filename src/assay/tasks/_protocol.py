@@ -53,6 +53,17 @@ class Output:
 
 
 @dataclass(frozen=True)
+class Tier:
+    """An attempt's place in a task's distillation selection: the best attempt has the highest
+    ``(tier, key)``; ``note`` says why (e.g. "valid, not drifted"), ``values`` the evidence."""
+
+    tier: int
+    key: tuple = ()
+    note: str = ""
+    values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Check:
     """Result of a task's check on a candidate output: ok, and feedback a teacher can act on."""
 
@@ -126,8 +137,28 @@ class Task:
             return Check(False, parsed.reason)
         return Check(True, "")
 
+    # distillation hooks (assay.distill): a task gets the loop by implementing ``check``
+
+    def teacher_render(self, item: dict) -> Messages:
+        """The teacher's prompt: the student's own by default; a task whose teacher should see
+        the reference (the human comment of a haiku review) adds it here."""
+        return self.render(item)
+
+    def revision_message(self, item: dict, check: Check) -> str:
+        """The user turn asking the teacher to revise a failed attempt, from the check."""
+        return (f"Your answer does not pass the check: {check.feedback}. Revise it so that it "
+                "passes, keep what was right, and reply with the corrected answer only.")
+
+    def selection_tiers(self, item: dict, attempts: Sequence[Any], *,
+                        relevance_tol: float = 0.05) -> list[Tier]:
+        """One Tier per attempt (objects with ``text``, ``check``, ``round``, ``candidate``);
+        the distiller keeps the attempt with the highest (tier, key). Default: the first valid
+        one (valid is tier 1, earlier rounds and candidates first)."""
+        return [Tier(int(a.check.ok), (-a.round, -a.candidate),
+                     "valid" if a.check.ok else "not valid") for a in attempts]
+
 
 
 
 __all__ = ["MIN_SLICE_N", "ORIGINAL", "SWAPPED", "Check", "Messages", "Metric", "Output", "Record",
-           "Task", "Unparsed", "greedy"]
+           "Task", "Tier", "Unparsed", "greedy"]

@@ -219,6 +219,13 @@ class BiasJudge(Task):
                          {"verdict": verdict})
         return Check(True, "", {"verdict": verdict})
 
+    def revision_message(self, item: dict, check: Check) -> str:
+        """The check's finding, with the exact answer format."""
+        return (f"That judgement does not pass the check: {check.feedback}. Revise it and "
+                "answer in exactly this format: <reasoning>one short paragraph comparing the "
+                "two responses</reasoning><verdict>X</verdict> with X one of A, B or TIE, and "
+                "nothing after the verdict tag.")
+
 
 def _pairs(records: Iterator, file: str) -> Iterator[tuple[int, dict | InputError]]:
     for line, rec in records:

@@ -36,7 +36,7 @@ from ..dataset import Field, load_items
 from ..text.haiku import TARGETS, haiku_form
 from ..metrics import Metric, confusion, custom, from_scores, gap_of, greedy_score, mean, rate
 from ..records import greedy, greedy_record
-from ._protocol import ORIGINAL, Check, Messages, Output, Record, Task, Unparsed
+from ._protocol import ORIGINAL, Check, Messages, Output, Record, Task, Tier, Unparsed
 
 CATEGORIES = ("refactoring", "discussion", "functional", "documentation")
 CHARS_PER_TOKEN = 4
@@ -285,8 +285,65 @@ class HaikuReview(Task):
         evidence = {"syllables": form.counts, "low_confidence": form.low_confidence}
         return Check(not problems, "; ".join(problems), evidence)
 
+    # distillation hooks
+
+    def teacher_render(self, item: dict) -> Messages:
+        """The student's prompt plus the human reviewer's comment, which only the teacher sees
+        (the haiku should be about the issue the human raised)."""
+        messages = self.render(item)
+        note = ("\n\nA human reviewer's comment on this diff (for you only; write the haiku "
+                f"about the issue it raises, without quoting it):\n{item['comment'].strip()}")
+        return [*messages[:-1], {**messages[-1], "content": messages[-1]["content"] + note}]
+
+    def revision_message(self, item: dict, check: Check) -> str:
+        return (f"That haiku does not pass the check: {check.feedback}. Revise it: keep its "
+                "subject, fix only what the check names, and reply with the three lines only.")
+
+    def selection_tiers(self, item: dict, attempts: Sequence[Any], *,
+                        relevance_tol: float = 0.05) -> list[Tier]:
+        """lgtm-575's v2 key. A revision whose relevance to the human comment is more than
+        ``relevance_tol`` below its draft's has drifted; tier 3 valid and not drifted, 2 not
+        drifted, 1 valid, 0 neither; then the smaller form distance, then the higher
+        relevance (the distance term stops a 5-10-5 beating a 5-7-6 on a relevance edge)."""
+        rel = self._relevances(item, [a.text for a in attempts])
+        draft = {a.candidate: r for a, r in zip(attempts, rel) if a.round == 0}
+        tiers = []
+        for a, r in zip(attempts, rel):
+            base = draft.get(a.candidate, r)
+            drifted = a.round > 0 and r < base - relevance_tol
+            valid = bool(a.check.ok)
+            tier = 3 if valid and not drifted else 2 if not drifted else 1 if valid else 0
+            distance = form_distance(a.text)
+            note = f"{'valid' if valid else 'not valid'}, {'drifted' if drifted else 'not drifted'}"
+            tiers.append(Tier(tier, (-distance, r), note,
+                              {"relevance": r, "draft_relevance": base, "drifted": drifted,
+                               "form_distance": distance}))
+        return tiers
+
+    def _relevances(self, item: dict, texts: Sequence[str]) -> list[float]:
+        """Cosine similarity of each parsed haiku to the human comment; 0 for a parse failure."""
+        parsed = [parse_haiku(t) for t in texts]
+        haiku = ["\n".join(p) if isinstance(p, list) else None for p in parsed]
+        emb = self.embedder()
+        comment = emb.embed([item["comment"]])
+        vecs = _embed_present(emb, haiku, comment.shape[1])
+        return [float(v) for v in (vecs.astype(np.float64) @ comment[0].astype(np.float64))]
+
 
 # ---- scoring helpers ------------------------------------------------------------------------
+
+UNPARSED_DISTANCE = 99
+
+
+def form_distance(text: str) -> int:
+    """Syllables away from 5-7-5, summed over the lines (each line's nearest reading);
+    UNPARSED_DISTANCE when the text is no haiku."""
+    parsed = parse_haiku(text)
+    if isinstance(parsed, Unparsed):
+        return UNPARSED_DISTANCE
+    form = haiku_form(parsed)
+    return sum(min(abs(n - line.target) for n in line.count.possible) for line in form.lines)
+
 
 def _backticked(lines: Sequence[str]) -> list[str]:
     return re.findall(r"`([^`]+)`", "\n".join(lines))

@@ -25,7 +25,8 @@ from ..dataset import Dataset, Field, load_items
 from ..metrics import (BINARY, Metric, calibration_error, confusion, from_scores, majority,
                        greedy_score, rate, reliability_bins, share_gap, sliced)
 from ..records import by_item, greedy, slice_values
-from ._protocol import MIN_SLICE_N, ORIGINAL, Check, Messages, Output, Record, Task, Unparsed
+from ._protocol import (MIN_SLICE_N, ORIGINAL, Check, Messages, Output, Record, Task, Tier,
+                        Unparsed)
 from .peerread import cut_to_tokens, is_peerread_dir, read_peerread, strip_decision_statements
 
 ACCEPT, REJECT = "accept", "reject"
@@ -227,6 +228,34 @@ class PaperReview(Task):
                             f"{item['decision']}ed")
         return Check(not problems, "; ".join(problems),
                      {"decision": parsed["decision"], "sections": parsed["sections"]})
+
+    # distillation hooks
+
+    def revision_message(self, item: dict, check: Check) -> str:
+        """The check's findings, with the exact headings and decision lines to write."""
+        heads = "\n".join(f"## {name}" for name in SECTIONS)
+        return (f"That review does not pass the check: {check.feedback}. Revise it: keep its "
+                f"content, give every one of these headings on its own line, in this order:\n"
+                f"{heads}\nand end with exactly one of these lines, once, as the last line:\n"
+                f"{DECISION_LINES[ACCEPT]}\n{DECISION_LINES[REJECT]}")
+
+    def selection_tiers(self, item: dict, attempts: Sequence[Any], *,
+                        relevance_tol: float = 0.05) -> list[Tier]:
+        """Tier = how many of (parses, all seven sections, the decision line once and last)
+        hold, in that order; then valid (the venue's decision) before not, earliest first."""
+        return [_review_tier(a) for a in attempts]
+
+
+def _review_tier(attempt: Any) -> Tier:
+    parsed = parse_review(attempt.text)
+    gates = [not isinstance(parsed, Unparsed)]
+    if gates[0]:
+        gates += [len(parsed["sections"]) == len(SECTIONS),
+                  parsed["decision_lines"] == 1 and parsed["decision_is_last_line"]]
+    tier = next((i for i, ok in enumerate(gates) if not ok), len(gates))
+    names = ("parses", "all sections", "decision line last")
+    return Tier(tier, (bool(attempt.check.ok), -attempt.round, -attempt.candidate),
+                ", ".join(names[:tier]) or "does not parse")
 
 
 # ---- metrics: each declared once, from per-item statistics (assay.metrics)

@@ -1,0 +1,149 @@
+"""`assay distill`: a teacher behind the task's own checks -> a TRL-ready dataset and its card."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+import typer
+
+from ..distill.config import help_for as h
+
+DISTILL_HELP = """Distil a teacher's answers into a training set, behind the task's own checks.
+
+Each item is rendered by the task, answered by the teacher, checked with task.check (the check
+scoring uses), and revised with the checker's feedback (the original prompt, the previous
+attempt, the feedback) up to --max-revisions times. The best attempt by the task's tiered key is
+kept, then parse-checked, deduped (exact and MinHash near-duplicates) and written as
+DIR/train.jsonl (TRL prompt/completion, the prompt exactly the eval's), with every attempt in
+DIR/candidates.jsonl and the counts at every gate in DIR/card.md and DIR/card.json. Items that
+match an --exclude eval set are removed before any request. Every completion is journaled in the
+store: rerun the same command to resume.
+
+Example (a vLLM or hosted teacher; the key comes from OPENAI_API_KEY):
+
+\b
+  assay distill haiku-review --data train.jsonl --exclude test.jsonl \\
+      --teacher openai:Qwen/Qwen3-30B-A3B@http://localhost:8000/v1 --out runs/distill \\
+      --max-revisions 3 --price-in 0.1 --price-out 0.3 --budget 5 --val-fraction 0.1
+"""
+
+
+def _pairs(values: list[str] | None, flag: str) -> dict[str, Any]:
+    from ..errors import AssayError
+
+    out: dict[str, Any] = {}
+    for p in values or []:
+        k, eq, v = p.partition("=")
+        if not eq or not k:
+            raise AssayError(f"bad {flag} '{p}'. Fix: write KEY=VALUE, e.g. {flag} key=value")
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+def distill_command(
+    task: str = typer.Argument(..., help=h("task")),
+    data: str = typer.Option(..., "--data", help=h("data")),
+    teacher: str = typer.Option(..., "--teacher", help=h("teacher")),
+    out: str = typer.Option(..., "--out", help=h("out")),
+    store: Optional[str] = typer.Option(None, "--store", help=h("store")),
+    max_revisions: int = typer.Option(3, "--max-revisions", help=h("max_revisions")),
+    candidates: int = typer.Option(1, "--candidates", help=h("candidates")),
+    temperature: float = typer.Option(0.0, "--temperature", help=h("temperature")),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help=h("max_tokens")),
+    concurrency: int = typer.Option(32, "--concurrency", help=h("concurrency")),
+    relevance_tol: float = typer.Option(0.05, "--relevance-tol", help=h("relevance_tol")),
+    keep: str = typer.Option("strict", "--keep", help=h("keep")),
+    near_dup_threshold: float = typer.Option(0.8, "--near-dup-threshold",
+                                             help=h("near_dup_threshold")),
+    exclude: Optional[list[str]] = typer.Option(None, "--exclude", help=h("exclude")),
+    ngram: int = typer.Option(13, "--ngram", help=h("ngram")),
+    price_in: Optional[float] = typer.Option(None, "--price-in", help=h("price_in")),
+    price_out: Optional[float] = typer.Option(None, "--price-out", help=h("price_out")),
+    budget: Optional[float] = typer.Option(None, "--budget", help=h("budget")),
+    val_fraction: float = typer.Option(0.0, "--val-fraction", help=h("val_fraction")),
+    seed: int = typer.Option(0, "--seed", help=h("seed")),
+    limit: Optional[int] = typer.Option(None, "--limit", help=h("limit")),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help=h("skip_invalid")),
+    task_option: Optional[list[str]] = typer.Option(None, "--task-option",
+                                                    help="KEY=VALUE, repeatable. "
+                                                    + h("task_options")),
+    task_module: Optional[str] = typer.Option(None, "--task-module", help=h("task_module")),
+    backend_option: Optional[list[str]] = typer.Option(None, "--backend-option",
+                                                       help="KEY=VALUE, repeatable. "
+                                                       + h("backend_options")),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help=h("api_key_env")),
+    timeout_s: float = typer.Option(300.0, "--timeout-s", help=h("timeout_s")),
+    max_retries: int = typer.Option(5, "--max-retries", help=h("max_retries")),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    from ..distill import DistillConfig, distill
+
+    cfg = DistillConfig(
+        task=task, data=data, teacher=teacher, out=out, store=store,
+        max_revisions=max_revisions, candidates=candidates, temperature=temperature,
+        max_tokens=max_tokens, concurrency=concurrency, relevance_tol=relevance_tol, keep=keep,
+        near_dup_threshold=near_dup_threshold, exclude=list(exclude or []), ngram=ngram,
+        price_in=price_in, price_out=price_out, budget=budget, val_fraction=val_fraction,
+        seed=seed, limit=limit, skip_invalid=skip_invalid,
+        task_options=_pairs(task_option, "--task-option"), task_module=task_module,
+        backend_options=_pairs(backend_option, "--backend-option"), api_key_env=api_key_env,
+        timeout_s=timeout_s, max_retries=max_retries)
+    result = distill(cfg, on_attempt=_progress(not as_json))
+    _show(result, as_json)
+
+
+def _progress(enabled: bool):
+    """One stderr line per 50 attempts on a terminal (nothing when piped or with --json)."""
+    import sys
+
+    if not (enabled and sys.stderr.isatty()):
+        return lambda attempt: None
+    seen = [0]
+
+    def on_attempt(attempt) -> None:
+        seen[0] += 1
+        if seen[0] % 50 == 0:
+            sys.stderr.write(f"distill: {seen[0]} attempts\n")
+    return on_attempt
+
+
+def _show(result, as_json: bool) -> None:
+    from ._common import out_console, print_json
+
+    summary = result.summary()
+    if as_json:
+        print_json(summary)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"assay distill -> {summary['out']}")
+    table.add_column("gate")
+    table.add_column("items", justify="right")
+    for key, value in result.card["gates"].items():
+        table.add_row(key.replace("_", " "), str(value))
+    con = out_console()
+    con.print(table)
+    cost = summary["cost_usd"]
+    con.print(f"requests sent {summary['requests_sent']}, cache hits {summary['cache_hits']}"
+              + (f", cost {cost:.4f} USD" if cost is not None else "")
+              + f", {summary['wall_s']:.1f} s\nwrote {summary['out']}/ (candidates.jsonl, "
+              "train.jsonl, card.md, card.json)")
+    if summary["stopped_by_budget"]:
+        con.print("stopped by --budget: what was finished is written and stored; rerun with "
+                  "a higher --budget to continue")
+
+
+def _group() -> None:
+    """Distill, train and honestly evaluate small reviewer and judge models."""
+
+
+def register(app: typer.Typer) -> None:
+    # A typer app with one command collapses into it (`assay distill TASK` would read
+    # "distill" as the task); a root callback, when the app has none yet, keeps it a group.
+    if app.registered_callback is None:
+        app.callback()(_group)
+    app.command("distill", help=DISTILL_HELP)(distill_command)
