@@ -5,6 +5,7 @@ that is not SQLite, truncated, a directory or read-only, and an --out that canno
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -146,3 +147,23 @@ def test_a_read_only_out(tmp_path, monkeypatch, capsys):
             cli.main()
         assert srv.stats.requests == 0
     _one_line_error(exc.value.code, capsys.readouterr().err, "cannot write the run directory")
+
+
+@pytest.mark.parametrize("code_, word", [(errno.EROFS, "Read-only"), (errno.ENOSPC, "space")])
+def test_an_out_on_a_read_only_or_full_disk_fails_before_the_first_request(
+        tmp_path, monkeypatch, capsys, code_, word):
+    """As root, chmod cannot make a folder read-only, so the disk's refusal is injected where
+    assay probes --out (the same OSError a read-only mount or a full disk raises)."""
+    real = Path.write_bytes
+
+    def refuse(self, data):
+        if ".assay-write-check" in self.name:
+            raise OSError(code_, os.strerror(code_), str(self))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    with FakeOpenAIServer() as srv:
+        code, _, err = _eval(monkeypatch, capsys, tmp_path, _data(tmp_path, b""),
+                             url=srv.base_url)
+        assert srv.stats.requests == 0
+    _one_line_error(code, err, "cannot write the run directory", word, "--out")

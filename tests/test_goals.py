@@ -404,3 +404,16 @@ def test_a_legacy_folder_lock_is_still_read(tmp_path):
     assert read_lock(g).sha256 == lock.sha256
     other = write(tmp_path / "other.yaml", 'accuracy: ">= 0.9"\n')
     assert read_lock(other) is None          # the legacy lock names goals.yaml, not other.yaml
+
+
+def test_lock_on_too_few_items_says_more_are_needed(tmp_path):
+    """16 items at 20% discordance: no change can reach power 0.8 (the demo's case, which once
+    crashed the lock on an infinite detectable difference)."""
+    from assay.tasks import get_task
+
+    g = write(tmp_path / "goals.yaml", "accuracy: improve\n")
+    lock = lock_goals(g, task=get_task("paper-review"), n_items=16, discordance=0.2)
+    (p,) = lock.power
+    assert p.min_detectable is None and "more items are needed" in p.note
+    assert json.loads((tmp_path / "goals.yaml.lock.json").read_text())["power"][0][
+        "min_detectable"] is None

@@ -139,8 +139,14 @@ def goal_power(gf: GoalsFile, task, n: int | None, discordance: float) -> tuple[
         side = 1 if g.kind == "improve" else 2
         mdd = min_detectable_difference(n, discordance, alpha=alpha * (2 if side == 1 else 1),
                                         power=POWER, method="exact")
-        out.append(GoalPower(g.metric, g.text, n, alpha, discordance, float(mdd),
-                             note="exact McNemar" + (", one-sided" if side == 1 else "")))
+        how = "exact McNemar" + (", one-sided" if side == 1 else "")
+        if not math.isfinite(mdd):  # no change the discordant items allow reaches the power
+            out.append(GoalPower(g.metric, g.text, n, alpha, discordance, None,
+                                 note=f"no change up to {discordance:.0%} (the discordance) is "
+                                 f"detected with power {POWER:g} on {n} items ({how}): more "
+                                 "items are needed"))
+            continue
+        out.append(GoalPower(g.metric, g.text, n, alpha, discordance, float(mdd), note=how))
     return tuple(out)
 
 
@@ -174,14 +180,12 @@ def lock_goals(path: str | Path, *, task=None, n_items: int | None = None,
     lock = GoalsLock(Path(path).name, gf.sha256, when.isoformat(timespec="milliseconds"),
                      git_commit(Path(path).resolve().parent), gf.goals, str(lock_path(path)),
                      task.name if task is not None else None, power)
+    from ..atomic import write_text
+    from ..jsonable import to_jsonable
+
     body = {k: v for k, v in asdict(lock).items() if k != "path"}
-    lock_path(path).write_text(json.dumps(body, indent=2, allow_nan=False,
-                                          default=_no_nan) + "\n")
+    write_text(lock_path(path), json.dumps(to_jsonable(body), indent=2, allow_nan=False) + "\n")
     return lock
-
-
-def _no_nan(x):
-    return None if isinstance(x, float) and not math.isfinite(x) else str(x)
 
 
 def _parse_time(text: str | None) -> datetime | None:
