@@ -113,3 +113,19 @@ def test_contradictions_and_bad_values_name_the_settings(change, words):
     with pytest.raises(AssayError) as err:
         check_config(cfg)
     assert all(w in str(err.value) for w in words)
+
+
+def test_no_cache_sends_every_request_again_and_the_new_answers_supersede(words_task, tmp_path):
+    data = _items(tmp_path, [{"id": f"n{k}", "want": 2} for k in range(3)])
+    with FakeOpenAIServer(responder) as srv:
+        first = distill(_cfg(tmp_path, srv.base_url, data))
+        sent = srv.stats.requests
+        again = distill(_cfg(tmp_path, srv.base_url, data))
+        assert srv.stats.requests == sent and again.cache_hits == sent
+        fresh = distill(_cfg(tmp_path, srv.base_url, data, cache=False))
+        assert srv.stats.requests == 2 * sent and fresh.requests_sent == sent
+    assert first.card["gates"]["written"] == fresh.card["gates"]["written"] == 3
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:  # every superseded answer kept
+        assert db.execute("SELECT COUNT(*) FROM completions_history").fetchone()[0] == sent

@@ -66,6 +66,7 @@ def distill_command(
     budget: Optional[float] = typer.Option(None, "--budget", help=h("budget")),
     val_fraction: float = typer.Option(0.0, "--val-fraction", help=h("val_fraction")),
     seed: int = typer.Option(0, "--seed", help=h("seed")),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help=h("cache")),
     limit: Optional[int] = typer.Option(None, "--limit", help=h("limit")),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help=h("skip_invalid")),
     task_option: Optional[list[str]] = typer.Option(None, "--task-option",
@@ -88,7 +89,7 @@ def distill_command(
         max_tokens=max_tokens, concurrency=concurrency, relevance_tol=relevance_tol, keep=keep,
         near_dup_threshold=near_dup_threshold, exclude=list(exclude or []), ngram=ngram,
         price_in=price_in, price_out=price_out, budget=budget, val_fraction=val_fraction,
-        seed=seed, limit=limit, skip_invalid=skip_invalid,
+        seed=seed, limit=limit, skip_invalid=skip_invalid, cache=cache,
         task_options=_pairs(task_option, "--task-option"), task_module=task_module,
         backend_options=_pairs(backend_option, "--backend-option"), api_key_env=api_key_env,
         timeout_s=timeout_s, max_retries=max_retries)

@@ -56,6 +56,9 @@ class DistillConfig:
                                "budget to continue).")
     val_fraction: float = opt(0.0, "Share of the written rows held out in val.jsonl.")
     seed: int = opt(0, "Seed of the train/val split and of sampled teacher requests.")
+    cache: bool = opt(True, "Answer from the store what it holds; --no-cache sends every request "
+                      "again (a re-served teacher under the same name) and the new answers "
+                      "supersede the stored ones, which stay in the store's history.")
     limit: int | None = opt(None, "Use only the first N items.")
     skip_invalid: bool = opt(False, "Skip items that fail the task's schema (counted).")
     task_options: dict = opt({}, "Options of the task's constructor.")

@@ -44,8 +44,11 @@ class Teacher:
     """Ask the teacher for one completion of some messages, through the store."""
 
     def __init__(self, backend, store: Store, ledger: Ledger, *, temperature: float,
-                 max_tokens: int, concurrency: int, seed: int = 0):
+                 max_tokens: int, concurrency: int, seed: int = 0, cache: bool = True):
         self.backend = backend
+        # cache False (--no-cache): every request is sent; the new answer supersedes the stored
+        # one, which moves to the store's history
+        self.cache = cache
         self.identity = backend.identity()
         self.store = store
         self.ledger = ledger
@@ -81,7 +84,7 @@ class Teacher:
                   round_: int) -> Answer:
         """The stored completion, or a new one (journaled at once). Raises BudgetExhausted."""
         req = self.request(messages, item_id, candidate)
-        hit = self.store.get_many([req.key]).get(req.key)
+        hit = self.store.get_many([req.key]).get(req.key) if self.cache else None
         if hit is not None:
             self.ledger.record(round_, hit, cached=True)
             return Answer(req, hit, True)
@@ -92,7 +95,8 @@ class Teacher:
                 completion = await self._send(req)
         finally:
             self.ledger.release(estimate)
-        self.store.put(req.key, self._mkey_short, req.prompt_hash, req.sample, completion)
+        self.store.put(req.key, self._mkey_short, req.prompt_hash, req.sample, completion,
+                       replace=not self.cache)
         self.ledger.record(round_, completion, cached=False)
         return Answer(req, completion, False)
 
@@ -151,14 +155,15 @@ def _resolve(fut: asyncio.Future, c: Completion) -> None:
 
 def build_teacher(spec_text: str, store: Store, ledger: Ledger, *, temperature: float,
                   max_tokens: int, concurrency: int, seed: int, api_key_env: str,
-                  timeout_s: float, max_retries: int, backend_options: dict | None = None):
+                  timeout_s: float, max_retries: int, backend_options: dict | None = None,
+                  cache: bool = True):
     """The Teacher of a model spec (the backend is built the way `assay eval` builds it)."""
     spec = parse_spec(spec_text, label="teacher")
     backend = make_backend(spec, backend_options, concurrency=concurrency,
                            api_key_env=api_key_env, timeout_s=timeout_s,
                            max_retries=max_retries)
     return spec, Teacher(backend, store, ledger, temperature=temperature,
-                         max_tokens=max_tokens, concurrency=concurrency, seed=seed)
+                         max_tokens=max_tokens, concurrency=concurrency, seed=seed, cache=cache)
 
 
 __all__ = ["Answer", "BudgetExhausted", "Teacher", "build_teacher", "sample_seed"]
