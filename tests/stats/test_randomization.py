@@ -220,3 +220,16 @@ def test_type_one_error_at_most_alpha(n, name, draw, metric):
 def test_bad_input_names_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_one_sided_pvalues_come_from_the_same_swaps():
+    """pvalue_greater / pvalue_less equal what a separate call with that alternative gives."""
+    rng = np.random.default_rng(8)
+    for n in (6, 40):  # exact and Monte Carlo
+        b = np.c_[np.ones(n), rng.random(n) < 0.5]
+        c = np.c_[np.ones(n), rng.random(n) < 0.7]
+        ratio = lambda s: s[..., 1] / s[..., 0]
+        both = paired_randomization(b, c, ratio, n_resamples=999, seed=3)
+        for side, got in (("greater", both.pvalue_greater), ("less", both.pvalue_less)):
+            assert got == paired_randomization(b, c, ratio, n_resamples=999, seed=3,
+                                               alternative=side).pvalue

@@ -52,10 +52,8 @@ class Settings:
     seed: int
     confidence_level: float
     bootstrap_resamples: int = 2_000
-    # metrics whose own value needs a bootstrap interval (threshold goals) and whose one-sided p
-    # is read (the confirmatory candidates): the rest skip that cost
+    # metrics whose own value needs a bootstrap interval (threshold goals): the rest skip it
     value_cis: frozenset = frozenset()
-    one_sided: frozenset = frozenset()
 
 
 def _finite(x) -> bool:
@@ -96,16 +94,11 @@ def _mcnemar(metric: Metric, B: np.ndarray, C: np.ndarray, paired: Paired, s: Se
 def _randomization(metric: Metric, B, C, groups, s: Settings):
     from ..stats import paired_randomization
 
-    two = paired_randomization(B, C, metric.tested_of_sums, groups=groups,
+    res = paired_randomization(B, C, metric.tested_of_sums, groups=groups,
                                n_resamples=s.n_resamples, seed=s.seed)
-    one = math.nan
-    if metric.name in s.one_sided or metric.role == "primary":
-        side = "greater" if metric.direction == "higher" else "less"
-        one = paired_randomization(B, C, metric.tested_of_sums, groups=groups,
-                                   n_resamples=s.n_resamples, seed=s.seed,
-                                   alternative=side).pvalue
+    one = res.pvalue_greater if metric.direction == "higher" else res.pvalue_less
     return dict(test="cluster randomization" if groups is not None else "randomization",
-                pvalue=two.pvalue, pvalue_improve=one, n_resamples=two.n_resamples)
+                pvalue=res.pvalue, pvalue_improve=one, n_resamples=res.n_resamples)
 
 
 def _bootstrap(of_sums, B, C, groups, s: Settings) -> dict:

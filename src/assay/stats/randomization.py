@@ -35,7 +35,9 @@ class RandomizationResult:
     since the identity and the full swap are both as extreme; Monte Carlo: (1 + hits) /
     (1 + n_resamples), never 0); nan when the observed difference is undefined. n_resamples: the
     swaps used (2^n_units when exact). n_undefined: swaps whose metric was nan, counted as not as
-    extreme (which can only make the test conservative).
+    extreme (which can only make the test conservative). pvalue_greater, pvalue_less: the two
+    one-sided p-values from the same swaps (what ``alternative`` "greater" / "less" would give),
+    so a caller needing both directions pays for one set of swaps.
     """
 
     n: int
@@ -48,6 +50,8 @@ class RandomizationResult:
     exact: bool
     alternative: str
     n_undefined: int
+    pvalue_greater: float = float("nan")
+    pvalue_less: float = float("nan")
 
 
 def paired_randomization(base_stats, candidate_stats, from_sums: Callable[[np.ndarray], np.ndarray],
@@ -88,14 +92,17 @@ def paired_randomization(base_stats, candidate_stats, from_sums: Callable[[np.nd
     total = 1 << len(b) if exact else n_resamples
     swaps = all_swaps(len(b)) if exact else swap_chunks(rng, len(b), n_resamples)
     hits, undefined = _count_extreme(swaps, b - c, base_sum, cand_sum, from_sums, observed,
-                                     _tolerance(point, observed), alternative)
-    if np.isnan(observed):
-        pvalue = float("nan")
-    else:
-        pvalue = min(1.0, hits / total if exact else (1 + hits) / (1 + n_resamples))
+                                     _tolerance(point, observed))
+
+    def p_of(k: int) -> float:
+        if np.isnan(observed):
+            return float("nan")
+        return min(1.0, k / total if exact else (1 + k) / (1 + n_resamples))
     return RandomizationResult(n=n, n_units=len(b), base=float(point[0]), candidate=float(point[1]),
-                               difference=observed, pvalue=pvalue, n_resamples=total,
-                               exact=exact, alternative=alternative, n_undefined=undefined)
+                               difference=observed, pvalue=p_of(hits[alternative]),
+                               n_resamples=total, exact=exact, alternative=alternative,
+                               n_undefined=undefined, pvalue_greater=p_of(hits["greater"]),
+                               pvalue_less=p_of(hits["less"]))
 
 
 def _stats_pair(base_stats, candidate_stats) -> tuple[np.ndarray, np.ndarray]:
@@ -135,18 +142,16 @@ def _tolerance(point: np.ndarray, observed: float) -> float:
     return _TIE_TOLERANCE * float(scale)
 
 
-def _count_extreme(swaps, delta, base_sum, cand_sum, from_sums, observed: float, tol: float,
-                   alternative: str) -> tuple[int, int]:
-    hits = undefined = 0
+def _count_extreme(swaps, delta, base_sum, cand_sum, from_sums, observed: float,
+                   tol: float) -> tuple[dict[str, int], int]:
+    """How many swaps are as extreme as observed, for each alternative, and how many undefined."""
+    hits = dict.fromkeys(ALTERNATIVES, 0)
+    undefined = 0
     for s in swaps:
         moved = s @ delta
         d = _metric(from_sums, cand_sum + moved) - _metric(from_sums, base_sum - moved)
         undefined += int(np.count_nonzero(np.isnan(d)))
-        if alternative == "two-sided":
-            extreme = np.abs(d) >= abs(observed) - tol
-        elif alternative == "greater":
-            extreme = d >= observed - tol
-        else:
-            extreme = d <= observed + tol
-        hits += int(np.count_nonzero(extreme))
+        hits["two-sided"] += int(np.count_nonzero(np.abs(d) >= abs(observed) - tol))
+        hits["greater"] += int(np.count_nonzero(d >= observed - tol))
+        hits["less"] += int(np.count_nonzero(d <= observed + tol))
     return hits, undefined
