@@ -72,11 +72,13 @@ def reliable(method: str, n: int, n_groups: int | None, low, high) -> bool:
     return n >= MIN_BOOTSTRAP_UNITS and (n_groups is None or n_groups >= MIN_CLUSTERS)
 
 
-def tost_equivalent(m: MetricComparison, margin: float, alpha: float) -> bool:
+def tost_equivalent(m: MetricComparison, margin: float) -> bool:
     """Equivalence within +-margin: the comparison's two-sided interval lies inside it (and can
     be trusted). At a 95% interval this is TOST at alpha 0.025 per side, conservative for 0.05."""
+    from ..stats import tost
+
     return reliable(m.ci_method, m.n, m.n_groups, m.ci_low, m.ci_high) and \
-        -margin < m.ci_low and m.ci_high < margin
+        tost(m.ci_low, m.ci_high, margin)
 
 
 def verdict(m: MetricComparison, alpha: float, min_slice_n: int,
@@ -92,7 +94,7 @@ def verdict(m: MetricComparison, alpha: float, min_slice_n: int,
         return BETTER
     if p < alpha and m.difference != 0 and not m.improved:
         return WORSE
-    if margin is not None and tost_equivalent(m, margin, alpha):
+    if margin is not None and tost_equivalent(m, margin):
         return EQUIVALENT
     return INCONCLUSIVE
 

@@ -60,10 +60,6 @@ def _finite(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def gap_metric(metric: Metric) -> Metric:
-    return gap_of(metric)
-
-
 def _discordant(ids, a, b, paired: Paired):
     def item(i):
         rb, rc = paired.base_greedy.get(i, {}), paired.cand_greedy.get(i, {})
@@ -155,7 +151,7 @@ def _gap_ci(metric: Metric, B, C, bB, bC, test: dict, groups, s: Settings) -> di
         lo, hi = test["ci_low"], test["ci_high"]
         lo, hi = (lo, hi) if metric.direction == "higher" else (-hi, -lo)
         return dict(gap_ci_low=lo, gap_ci_high=hi, gap_ci_method=test["ci_method"])
-    g = gap_metric(metric)
+    g = gap_of(metric)
     ci = _bootstrap(g.of_sums, np.concatenate([B, bB], axis=1), np.concatenate([C, bC], axis=1),
                     groups, s)
     return dict(gap_ci_low=ci["ci_low"], gap_ci_high=ci["ci_high"], gap_ci_method=ci["ci_method"])

@@ -30,6 +30,7 @@ from .file import Goal, GoalsFile, read_goals
 from .lock import lock_status, read_lock
 
 HIT, MISS, INCONCLUSIVE, NOT_EVALUABLE = "Hit", "Miss", "Inconclusive", "Not evaluable"
+OUTCOME = {True: HIT, False: MISS, None: INCONCLUSIVE}  # a decided goal's hit -> its word
 
 
 @dataclass(frozen=True)
@@ -76,16 +77,15 @@ def _finite(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def _bounds(goal: Goal, lo, hi, what: str) -> GoalVerdict:
-    """Hit / Miss / Inconclusive of ``lo..hi`` against a threshold goal."""
+def _bounds(goal: Goal, lo, hi, value) -> GoalVerdict:
+    """Hit / Miss / Inconclusive of the candidate's interval ``lo..hi`` against a threshold."""
     x = goal.threshold
     if goal.kind == "at_least":
         hit = True if lo >= x else False if hi < x else None
     else:
         hit = True if hi <= x else False if lo > x else None
-    outcome = {True: HIT, False: MISS, None: INCONCLUSIVE}[hit]
-    return GoalVerdict(goal.metric, goal.text, hit, outcome, None,
-                       f"{what} CI [{lo:.4g}, {hi:.4g}] vs {x:g}", lo, hi)
+    return GoalVerdict(goal.metric, goal.text, hit, OUTCOME[hit], value,
+                       f"{value:.4g}, CI [{lo:.4g}, {hi:.4g}] vs {x:g}", lo, hi)
 
 
 def _untrusted(goal: Goal, m, what: str, method: str, lo, hi, value) -> GoalVerdict | None:
@@ -118,8 +118,7 @@ def _threshold(goal: Goal, m) -> GoalVerdict:
     bad = _untrusted(goal, m, "the candidate's value", m.value_ci_method, lo, hi, m.candidate)
     if bad is not None:
         return bad
-    v = _bounds(goal, lo, hi, f"{m.candidate:.4g},")
-    return GoalVerdict(v.metric, v.goal, v.hit, v.outcome, m.candidate, v.reason, lo, hi)
+    return _bounds(goal, lo, hi, m.candidate)
 
 
 def _improve(goal: Goal, m, p: float) -> GoalVerdict:
@@ -132,7 +131,7 @@ def _improve(goal: Goal, m, p: float) -> GoalVerdict:
         hit, why = False, "its interval lies entirely on the worse side"
     else:
         hit, why = None, f"p {p:.3g} >= {goal.alpha:g}"
-    return GoalVerdict(m.name, goal.text, hit, {True: HIT, False: MISS, None: INCONCLUSIVE}[hit],
+    return GoalVerdict(m.name, goal.text, hit, OUTCOME[hit],
                        m.difference, f"difference {m.difference:+.4g} [CI {m.ci_low:+.4g}, "
                        f"{m.ci_high:+.4g}], one-sided {why} (Holm within the goals)",
                        m.ci_low, m.ci_high)
@@ -159,7 +158,7 @@ def _hold_gap(goal: Goal, m) -> GoalVerdict:
         return bad
     margin = goal.margin
     hit = True if lo > -margin else False if hi < -margin else None
-    return GoalVerdict(m.name, goal.text, hit, {True: HIT, False: MISS, None: INCONCLUSIVE}[hit],
+    return GoalVerdict(m.name, goal.text, hit, OUTCOME[hit],
                        change, f"gap over {m.baseline_name or 'baseline'} {m.base_gap:+.4g} -> "
                        f"{m.candidate_gap:+.4g}, change {change:+.4g} [CI {lo:+.4g}, {hi:+.4g}] "
                        f"vs -{margin:g}", lo, hi)
@@ -173,9 +172,10 @@ def _equivalent(goal: Goal, m) -> GoalVerdict:
     bad = _untrusted(goal, m, "the difference", m.ci_method, lo, hi, m.difference)
     if bad is not None:
         return bad
-    hit = True if -margin < lo and hi < margin else False if lo >= margin or hi <= -margin \
-        else None
-    return GoalVerdict(m.name, goal.text, hit, {True: HIT, False: MISS, None: INCONCLUSIVE}[hit],
+    from ..stats import tost
+
+    hit = True if tost(lo, hi, margin) else False if lo >= margin or hi <= -margin else None
+    return GoalVerdict(m.name, goal.text, hit, OUTCOME[hit],
                        m.difference, f"difference {m.difference:+.4g} [CI {lo:+.4g}, {hi:+.4g}] "
                        f"vs +-{margin:g}", lo, hi)
 
