@@ -12,21 +12,25 @@ from ..records import by_item
 from .result import MetricComparison, NoiseDetail
 
 
-def noise_detail(metric: Metric, base_records: list[dict], repeat_records: list[dict],
-                 difference: float) -> NoiseDetail | None:
-    """Compare the base with a repeat run of itself on their shared items."""
+def _shared_items(base_records: list[dict], repeat_records: list[dict]):
+    """The base's and the repeat's records of each item both answered, in one order."""
     b, r = by_item(base_records), by_item(repeat_records)
     shared = [i for i in b if i in r]
-    if not shared:
+    return [b[i] for i in shared], [r[i] for i in shared]
+
+
+def noise_detail(metric: Metric, base_items, repeat_items, difference: float
+                 ) -> NoiseDetail | None:
+    """Compare the base with a repeat run of itself on their shared items (grouped by item)."""
+    if not base_items:
         return None
-    bi, ri = [b[i] for i in shared], [r[i] for i in shared]
-    repeat_value = metric.value_of_items(ri)
-    diff = repeat_value - metric.value_of_items(bi)
+    B, R = metric.matrix(base_items), metric.matrix(repeat_items)
+    repeat_value = float(metric.of_sums(R.sum(axis=0)))
+    diff = repeat_value - float(metric.of_sums(B.sum(axis=0)))
     flip = lo = hi = None
     if metric.kind == "rate":
         from ..stats import noise_floor
 
-        B, R = metric.matrix(bi), metric.matrix(ri)
         both = (B[:, 0] > 0) & (R[:, 0] > 0)
         if both.any():
             res = noise_floor(B[both, 1] > 0.5, R[both, 1] > 0.5)
@@ -35,7 +39,7 @@ def noise_detail(metric: Metric, base_records: list[dict], repeat_records: list[
     within = finite and abs(difference) <= abs(diff)
     if lo is not None and math.isfinite(difference):
         within = within or lo <= difference <= hi
-    return NoiseDetail(repeat_value, diff, len(shared), flip, lo, hi, bool(within))
+    return NoiseDetail(repeat_value, diff, len(base_items), flip, lo, hi, bool(within))
 
 
 def check_fresh(repeat: list[dict], path: str) -> list[str]:
@@ -57,7 +61,8 @@ def check_fresh(repeat: list[dict], path: str) -> list[str]:
 
 def with_noise(metrics: Sequence[MetricComparison], defs: dict[str, Metric],
                base_records: list[dict], repeat: list[dict]) -> list[MetricComparison]:
-    return [replace(m, noise=noise_detail(defs[m.name], base_records, repeat, m.difference))
+    base_items, repeat_items = _shared_items(base_records, repeat)  # grouped once, not per metric
+    return [replace(m, noise=noise_detail(defs[m.name], base_items, repeat_items, m.difference))
             for m in metrics]
 
 
