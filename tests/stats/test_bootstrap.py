@@ -245,3 +245,23 @@ def test_coverage_of_a_skewed_score_difference():
 
     got = _coverage(draw, 0.3)
     assert got["bca"] >= 0.93 and got["percentile"] >= 0.92, got
+
+
+def test_sums_value_interval_is_the_percentile_bootstrap_of_one_model():
+    """Against a direct bootstrap written here: resample items (or whole clusters) with
+    replacement, recompute the ratio, take the 2.5% and 97.5% quantiles."""
+    from assay.stats import sums_value_interval
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(0.4, 0.2, 300)
+    stats = np.c_[np.ones(300), x]
+    iv = sums_value_interval(stats, lambda s: s[..., 1] / s[..., 0], n_resamples=4000, seed=1)
+    ref = [x[rng.integers(0, 300, 300)].mean() for _ in range(4000)]
+    lo, hi = np.quantile(ref, [0.025, 0.975])
+    assert iv.estimate == pytest.approx(x.mean())
+    assert iv.low == pytest.approx(lo, abs=0.006) and iv.high == pytest.approx(hi, abs=0.006)
+    groups = [i // 30 for i in range(300)]   # 10 clusters of one shared value each
+    clustered = np.c_[np.ones(300), np.repeat(rng.normal(0.4, 0.2, 10), 30)]
+    wide = sums_value_interval(clustered, lambda s: s[..., 1] / s[..., 0], groups=groups, seed=1)
+    flat = sums_value_interval(clustered, lambda s: s[..., 1] / s[..., 0], seed=1)
+    assert wide.high - wide.low > 3 * (flat.high - flat.low)

@@ -33,7 +33,8 @@ def value_interval(metric: Metric, items, *, confidence_level: float = 0.95,
                    n_resamples: int = 2_000, seed: int = 0,
                    groups: Sequence[str] | None = None) -> dict:
     """{"n", "value", "ci_low", "ci_high", "method"} of the metric on these items (a list of
-    item record lists, or the metric's statistics matrix of them)."""
+    item record lists, or the metric's statistics matrix of them): Wilson for a rate without
+    clusters, else stats.sums_value_interval."""
     stats = items if isinstance(items, np.ndarray) else metric.matrix(items)
     sums = stats.sum(axis=0)
     n = int(sums[0]) if len(stats) else 0
@@ -45,33 +46,9 @@ def value_interval(metric: Metric, items, *, confidence_level: float = 0.95,
 
         w = wilson_interval(int(round(sums[1])), n, confidence_level=confidence_level)
         return {"n": n, "value": value, "ci_low": w.low, "ci_high": w.high, "method": "wilson"}
-    low, high = _bootstrap(metric, stats, groups, confidence_level, n_resamples, seed)
-    return {"n": n, "value": value, "ci_low": low, "ci_high": high,
+    from ..stats import sums_value_interval
+
+    iv = sums_value_interval(stats, metric.of_sums, n_resamples=n_resamples,
+                             confidence_level=confidence_level, groups=groups, seed=seed)
+    return {"n": n, "value": value, "ci_low": iv.low, "ci_high": iv.high,
             "method": "cluster bootstrap" if groups is not None else "bootstrap"}
-
-
-def _bootstrap(metric: Metric, stats: np.ndarray, groups, level: float, n_resamples: int,
-               seed: int) -> tuple[float, float]:
-    """Percentile interval of the metric over resamples of units (items, or whole clusters);
-    each chunk of resamples is one product of draw counts and unit statistics."""
-    if groups is not None:
-        _, inverse = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
-        units = np.zeros((inverse.max() + 1, stats.shape[1]))
-        np.add.at(units, inverse, stats)
-    else:
-        units = stats
-    rng = np.random.default_rng(seed)
-    k = len(units)
-    rows = max(1, (1 << 21) // k)
-    values = []
-    for start in range(0, n_resamples, rows):
-        r = min(rows, n_resamples - start)
-        draws = rng.integers(0, k, size=(r, k)) + (np.arange(r) * k)[:, None]
-        counts = np.bincount(draws.ravel(), minlength=r * k).reshape(r, k)
-        values.append(metric.of_sums(counts @ units))
-    v = np.concatenate(values)
-    v = v[np.isfinite(v)]
-    if not len(v):
-        return math.nan, math.nan
-    alpha = (1 - level) / 2
-    return float(np.quantile(v, alpha)), float(np.quantile(v, 1 - alpha))

@@ -15,7 +15,8 @@ Which function answers what:
 """
 
 from assay.stats.agreement import KappaResult, cohen_kappa, kappa_bootstrap, kappa_from_confusion
-from assay.stats.bootstrap import BootstrapResult, bca_interval, paired_bootstrap, sums_bootstrap
+from assay.stats.bootstrap import (BootstrapResult, bca_interval, paired_bootstrap, sums_bootstrap,
+                                   sums_value_interval)
 from assay.stats.calibration import CalibrationResult, ReliabilityBin, calibration
 from assay.stats.classification import (Baseline, BinaryMetrics, always_positive_baseline,
                                         binary_metrics, macro_f1, macro_f1_from_confusion,
@@ -38,5 +39,5 @@ __all__ = [
     "macro_f1_from_confusion", "majority_baseline", "mcnemar", "mcnemar_midp", "mcnemar_power",
     "mcnemar_pvalue", "mdd_from_standard_error", "min_detectable_difference", "newcombe_interval",
     "noise_floor", "paired_bootstrap", "paired_randomization", "permutation_test", "shuffle_floor",
-    "sums_bootstrap", "tost", "wilson_interval",
+    "sums_bootstrap", "sums_value_interval", "tost", "wilson_interval",
 ]

@@ -26,6 +26,7 @@ from assay.stats._checks import (as_floats, as_sequence, confidence, count, rng_
                                   shown)
 from assay.stats._resample import cluster_units as _units
 from assay.stats._resample import index_chunks, percentile_interval
+from assay.stats.intervals import Interval
 
 # At most this many distinct per-item differences (and at most a quarter of the items) -> the
 # exact multinomial shortcut for the mean.
@@ -360,3 +361,27 @@ def bootstrap_pvalue(diffs: np.ndarray) -> float:
     below = int(np.count_nonzero(diffs <= 0))
     above = int(np.count_nonzero(diffs >= 0))
     return min(1.0, 2 * (1 + min(below, above)) / (len(diffs) + 1))
+
+
+def sums_value_interval(stats, from_sums: Callable[[np.ndarray], np.ndarray], *,
+                        n_resamples: int = 2_000, confidence_level: float = 0.95,
+                        groups: Sequence | None = None, seed: int = 0) -> Interval:
+    """Percentile bootstrap interval of ONE model's metric from per-item sums (the one-sample
+    sibling of sums_bootstrap: same draws, same cluster resampling, one matrix product per
+    chunk). stats: (n, k) per-item statistics; the metric is from_sums(stats.sum(axis=0)).
+    Resamples where the metric is nan are left out; an all-nan bootstrap gives nan bounds."""
+    s = _stats_matrix("stats", stats)
+    if not callable(from_sums):
+        raise ValueError(f"from_sums must be a function, got {shown(from_sums)}")
+    level = confidence(confidence_level)
+    n_resamples = count("n_resamples", n_resamples)
+    units = _units(groups, len(s))
+    if units is not None:  # a cluster's statistics are the sums over its items
+        order, starts, _ = units
+        s = np.add.reduceat(s[order], starts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        estimate = float(from_sums(s.sum(axis=0)))
+        values = np.concatenate([np.asarray(from_sums(m @ s), dtype=np.float64) for m in
+                                 _multiplicities(rng_from(seed), len(s), n_resamples)])
+    low, high = percentile_interval(values[np.isfinite(values)], level)
+    return Interval(estimate, low, high)
