@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
@@ -27,21 +26,6 @@ Example (a vLLM or hosted teacher; the key comes from OPENAI_API_KEY):
       --teacher openai:Qwen/Qwen3-30B-A3B@http://localhost:8000/v1 --out runs/distill \\
       --max-revisions 3 --price-in 0.1 --price-out 0.3 --budget 5 --val-fraction 0.1
 """
-
-
-def _pairs(values: list[str] | None, flag: str) -> dict[str, Any]:
-    from ..errors import AssayError
-
-    out: dict[str, Any] = {}
-    for p in values or []:
-        k, eq, v = p.partition("=")
-        if not eq or not k:
-            raise AssayError(f"bad {flag} '{p}'. Fix: write KEY=VALUE, e.g. {flag} key=value")
-        try:
-            out[k] = json.loads(v)
-        except json.JSONDecodeError:
-            out[k] = v
-    return out
 
 
 def distill_command(
@@ -82,6 +66,7 @@ def distill_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     from ..distill import DistillConfig, distill
+    from ._flags import parse_pairs
 
     cfg = DistillConfig(
         task=task, data=data, teacher=teacher, out=out, store=store,
@@ -90,9 +75,9 @@ def distill_command(
         near_dup_threshold=near_dup_threshold, exclude=list(exclude or []), ngram=ngram,
         price_in=price_in, price_out=price_out, budget=budget, val_fraction=val_fraction,
         seed=seed, limit=limit, skip_invalid=skip_invalid, cache=cache,
-        task_options=_pairs(task_option, "--task-option"), task_module=task_module,
-        backend_options=_pairs(backend_option, "--backend-option"), api_key_env=api_key_env,
-        timeout_s=timeout_s, max_retries=max_retries)
+        task_options=parse_pairs(task_option or [], "--task-option"), task_module=task_module,
+        backend_options=parse_pairs(backend_option or [], "--backend-option"),
+        api_key_env=api_key_env, timeout_s=timeout_s, max_retries=max_retries)
     result = distill(cfg, on_attempt=_progress(not as_json))
     _show(result, as_json)
 
