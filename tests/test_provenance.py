@@ -373,26 +373,50 @@ def test_items_survive_unicode_line_separators(tmp_path):
     assert len(run.records) == 20 and all(r["output"] == odd for r in run.records)
 
 
-def test_a_kill_between_the_renames_leaves_a_run_that_is_refused_not_mixed(tmp_path,
-                                                                          monkeypatch):
-    import os
+def test_an_interruption_at_any_write_point_leaves_the_old_run_or_the_new_one(tmp_path,
+                                                                              monkeypatch):
+    import assay.atomic as atomic
+
+    def outputs(path):
+        return sorted((r["model"], r["output"]) for r in load_run(path).records)
 
     with FakeOpenAIServer(lambda b: "yes" if b["model"] == "ft" else "no") as srv:
         _eval(tmp_path, srv.base_url, "run", labels=("base",))
-        real, calls = os.replace, []
+        old = outputs(tmp_path / "run")
+        seen, point = set(), 0
+        while True:
+            point += 1
+            calls = []
 
-        def dies_after_the_first(src, dst):
-            calls.append(dst)
-            if len(calls) > 1:
-                raise KeyboardInterrupt("killed")  # as a kill would, between two renames
-            return real(src, dst)
+            def dies(n=point):
+                calls.append(n)
+                if len(calls) == n:
+                    raise KeyboardInterrupt("killed")  # as a kill would, at this write point
 
-        monkeypatch.setattr(os, "replace", dies_after_the_first)
-        with pytest.raises(KeyboardInterrupt):
-            evaluate(config(tmp_path, srv.base_url, n=30, force=True,
-                            models=[f"ft=openai:ft@{srv.base_url}"], out=str(tmp_path / "run")))
-        monkeypatch.setattr(os, "replace", real)
-    assert Path(calls[0]).name == "items.jsonl"  # the new items beside the old manifest
+            monkeypatch.setattr(atomic, "_kill_point", dies)
+            try:
+                evaluate(config(tmp_path, srv.base_url, n=30, force=True,
+                                models=[f"ft=openai:ft@{srv.base_url}"],
+                                out=str(tmp_path / "run")))
+            except KeyboardInterrupt:
+                seen.add("old" if outputs(tmp_path / "run") == old else "mixed")
+                continue
+            finally:
+                monkeypatch.undo()
+            break
+        new = outputs(tmp_path / "run")
+    assert point == 5  # three files, the staging exchange, and the run that finished
+    assert seen == {"old"} and new != old and {m for m, _ in new} == {"ft"}
+    assert not list(tmp_path.glob(".run.*"))  # no staging directory left behind
+
+
+def test_a_directory_mixed_by_hand_is_refused(tmp_path):
+    import shutil
+
+    with FakeOpenAIServer(lambda b: "yes" if b["model"] == "ft" else "no") as srv:
+        _eval(tmp_path, srv.base_url, "run", labels=("base",))
+        _eval(tmp_path, srv.base_url, "other", labels=("ft",))
+    shutil.copy(tmp_path / "other" / "items.jsonl", tmp_path / "run" / "items.jsonl")
     with pytest.raises(AssayError) as e:
         load_run(tmp_path / "run")
     msg = str(e.value)
@@ -402,8 +426,6 @@ def test_a_kill_between_the_renames_leaves_a_run_that_is_refused_not_mixed(tmp_p
 
     with pytest.raises(AssayError, match="mixes files of two runs"):
         compare_runs(tmp_path / "run", tmp_path / "run")
-    assert not [p for p in (tmp_path / "run").iterdir() if p.name.endswith(".tmp")
-                or ".tmp." in p.name]  # no temporary file left behind
 
 
 def test_two_writers_never_share_a_temporary_file(tmp_path):
@@ -479,8 +501,8 @@ def test_an_ollama_digest_joins_the_identity(tmp_path):
 
 
 @pytest.mark.parametrize("dies_at", [1, 2, 3])
-def test_a_kill_at_every_rename_of_eval_leaves_the_old_run_or_a_refused_one(tmp_path,
-                                                                           monkeypatch, dies_at):
+def test_a_kill_at_every_rename_of_eval_leaves_the_old_run_whole(tmp_path, monkeypatch,
+                                                              dies_at):
     import os
 
     with FakeOpenAIServer(lambda b: "yes" if b["model"] == "ft" else "no") as srv:
@@ -500,10 +522,7 @@ def test_a_kill_at_every_rename_of_eval_leaves_the_old_run_or_a_refused_one(tmp_
                             models=[f"ft=openai:ft@{srv.base_url}"], out=str(tmp_path / "run")))
         monkeypatch.setattr(os, "replace", real)
     now = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
-    if dies_at == 1:  # nothing renamed yet: the old run, whole
-        assert now == before and load_run(tmp_path / "run").models == ["base"]
-        assert load_run(tmp_path / "run").manifest["run_id"] == old.manifest["run_id"]
-    else:
-        with pytest.raises(AssayError, match="mixes files of two runs"):
-            load_run(tmp_path / "run")
+    # the files are renamed inside a staging directory: the run itself is the old one, whole
+    assert now == before and load_run(tmp_path / "run").models == ["base"]
+    assert load_run(tmp_path / "run").manifest["run_id"] == old.manifest["run_id"]
     assert sorted(now) == ["items.jsonl", "manifest.json", "metrics.json"]  # no temp left

@@ -533,10 +533,11 @@ def _write_json(path: Path, obj: Any) -> None:
 
 
 def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
-    """Write the three files, each atomically (a unique temporary file and a rename), stamped
-    with one run id (manifest and metrics.json) and the sha256 of items.jsonl (in the manifest,
-    written last): a kill between the renames leaves a directory that load_run refuses, never
-    one that silently mixes two runs. A full or read-only disk is one error with the fix."""
+    """Write the three files as one set (``atomic.directory``: a staging directory exchanged
+    with ``out`` in one step, so a reader or a kill -9 sees the old run or the new one), stamped
+    with one run id (manifest and metrics.json) and the sha256 of items.jsonl (in the manifest):
+    a directory mixed by hand is refused by load_run. A full or read-only disk is one error with
+    the fix."""
     try:
         _write_run_files(out, manifest, records, metrics)
     except OSError as exc:
@@ -549,20 +550,20 @@ def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: d
 def _write_run_files(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
     import uuid
 
-    from .atomic import replacing
+    from .atomic import directory, replacing
     from .jsonable import to_jsonable
     from .rundir import items_sha256
 
-    out.mkdir(parents=True, exist_ok=True)
     raw = "".join(json.dumps(to_jsonable(r), ensure_ascii=False) + "\n"
                   for r in records).encode("utf-8")
     # stamped in place, so that the caller's manifest and metrics are what was written
     metrics["run_id"] = manifest["run_id"] = uuid.uuid4().hex
     manifest["items_sha256"] = items_sha256(raw)
-    with replacing(out / ITEMS) as tmp:
-        tmp.write_bytes(raw)
-    _write_json(out / METRICS, metrics)
-    _write_json(out / MANIFEST, manifest)
+    with directory(out) as stage:
+        with replacing(stage / ITEMS) as tmp:
+            tmp.write_bytes(raw)
+        _write_json(stage / METRICS, metrics)
+        _write_json(stage / MANIFEST, manifest)
 
 
 def _parse_models(models: Sequence[str]) -> list[ModelSpec]:

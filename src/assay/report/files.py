@@ -41,26 +41,30 @@ def write_report(report: Comparison, out_dir: str | Path, *, plots: bool = True,
     from .markdown import markdown, run_markdown
     from .plots import comparison_plots, run_plots
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    is_cmp = isinstance(report, Comparison)
-    text = markdown(report) if is_cmp else run_markdown(report)
-    written = ((comparison_plots if is_cmp else run_plots)(report, out / "plots")
-               if plots else [])
-    if written:
-        text += "\n## Plots\n\n" + "\n".join(f"![{p.stem}](plots/{p.name})" for p in written)
-        text += "\n"
-    from ..atomic import write_text
+    from ..atomic import directory, write_text
 
-    md = write_text(out / REPORT_MD, text)
-    js = _write_json(out / (COMPARISON_JSON if is_cmp else SUMMARY_JSON), report.to_dict())
-    card = None
-    if model_card is not None:
-        if not is_cmp:
-            raise ValueError("model_card needs a Comparison (a card reports base vs candidate), "
-                             f"got {type(report).__name__}")
-        card = write_model_card(report, out / "README.md", **model_card)
-    return ReportFiles(out, md, js, tuple(written), card)
+    is_cmp = isinstance(report, Comparison)
+    if model_card is not None and not is_cmp:
+        raise ValueError("model_card needs a Comparison (a card reports base vs candidate), "
+                         f"got {type(report).__name__}")
+    out = Path(out_dir)
+    text = markdown(report) if is_cmp else run_markdown(report)
+    json_name = COMPARISON_JSON if is_cmp else SUMMARY_JSON
+    # one set: a kill -9 anywhere leaves the old report (Markdown, JSON, plots, card) or the new
+    with directory(out) as stage:
+        made = ((comparison_plots if is_cmp else run_plots)(report, stage / "plots")
+                if plots else [])
+        names = [p.name for p in made]
+        if names:
+            text += "\n## Plots\n\n" + "\n".join(f"![{Path(n).stem}](plots/{n})"
+                                                     for n in names) + "\n"
+        write_text(stage / REPORT_MD, text)
+        _write_json(stage / json_name, report.to_dict())
+        if model_card is not None:
+            write_model_card(report, stage / "README.md", **model_card)
+    card = out / "README.md" if model_card is not None else None
+    return ReportFiles(out, out / REPORT_MD, out / json_name,
+                       tuple(out / "plots" / n for n in names), card)
 
 
 def write_model_card(comparison: Comparison, path: str | Path, **kwargs) -> Path:
