@@ -1,4 +1,5 @@
-"""Writing a report directory: Markdown, JSON, PNG plots (and the model card when asked)."""
+"""Writing a report directory: Markdown, JSON, PNG plots, report.html (a comparison's page with
+its item browser) and the model card when asked."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class ReportFiles:
     json: Path
     plots: tuple[Path, ...] = ()
     model_card: Path | None = None
+    html: Path | None = None
 
 
 def _write_json(path: Path, obj: dict) -> Path:
@@ -32,11 +34,15 @@ def _write_json(path: Path, obj: dict) -> Path:
 
 
 def write_report(report: Comparison, out_dir: str | Path, *, plots: bool = True,
-                 model_card: dict | None = None) -> ReportFiles:
-    """Write report.md, comparison.json (or summary.json for a run) and the plots to out_dir.
+                 model_card: dict | None = None, html: bool = True,
+                 items=None) -> ReportFiles:
+    """Write report.md, comparison.json (or summary.json for a run) and the plots to out_dir,
+    and for a comparison report.html (``html``) with its items.
 
     ``report`` is a Comparison or a RunSummary; ``model_card`` (keyword arguments of
-    ``assay.report.model_card``, at least ``base_model``) also writes README.md.
+    ``assay.report.model_card``, at least ``base_model``) also writes README.md. ``items``
+    (ItemViews) are the comparison's items; by default they are read from the two runs the
+    comparison names (the page shows the table only when those are gone).
     """
     from .markdown import markdown, run_markdown
     from .plots import comparison_plots, run_plots
@@ -60,7 +66,14 @@ def write_report(report: Comparison, out_dir: str | Path, *, plots: bool = True,
             raise ValueError("model_card needs a Comparison (a card reports base vs candidate), "
                              f"got {type(report).__name__}")
         card = write_model_card(report, out / "README.md", **model_card)
-    return ReportFiles(out, md, js, tuple(written), card)
+    page = None
+    if html and is_cmp:
+        from .html import REPORT_HTML, write_html
+        from .items import comparison_items
+
+        views = items if items is not None else comparison_items(report)
+        page = write_html(report, out / REPORT_HTML, views, written)
+    return ReportFiles(out, md, js, tuple(written), card, page)
 
 
 def write_model_card(comparison: Comparison, path: str | Path, **kwargs) -> Path:
