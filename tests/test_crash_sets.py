@@ -74,8 +74,9 @@ def test_eval_killed_at_every_write_point(tmp_path):
         # adding a model to the run: the new set holds both models' records
         points, after = kill_at_every_point(eval_argv(tmp_path, srv.base_url, ["ft"]),
                                             tmp_path / "run", before)
-    assert points == 4  # items, metrics, manifest, the exchange of the directories
-    assert set(after) == {"items.jsonl", "manifest.json", "metrics.json"} and after != before
+    assert points == 5  # items, prompts, metrics, manifest, the exchange of the directories
+    assert set(after) == {"items.jsonl", "prompts.jsonl", "manifest.json", "metrics.json"}
+    assert after != before
     models = {json.loads(line)["model"]
               for line in (tmp_path / "run" / "items.jsonl").read_text().splitlines()}
     assert models == {"base", "ft"}

@@ -405,7 +405,7 @@ def test_an_interruption_at_any_write_point_leaves_the_old_run_or_the_new_one(tm
                 monkeypatch.undo()
             break
         new = outputs(tmp_path / "run")
-    assert point == 5  # three files, the staging exchange, and the run that finished
+    assert point == 6  # four files, the staging exchange, and the run that finished
     assert seen == {"old"} and new != old and {m for m, _ in new} == {"ft"}
     assert not list(tmp_path.glob(".run.*"))  # no staging directory left behind
 
@@ -458,8 +458,8 @@ def test_report_files_are_replaced_whole(tmp_path, monkeypatch):
         write_report(c, tmp_path / "rep", plots=False)
     monkeypatch.undo()
     assert files.markdown.read_text() == before  # the old file, whole
-    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["comparison.json",
-                                                                    "report.md"]
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == [
+        "comparison.json", "report.html", "report.md"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -525,4 +525,4 @@ def test_a_kill_at_every_rename_of_eval_leaves_the_old_run_whole(tmp_path, monke
     # the files are renamed inside a staging directory: the run itself is the old one, whole
     assert now == before and load_run(tmp_path / "run").models == ["base"]
     assert load_run(tmp_path / "run").manifest["run_id"] == old.manifest["run_id"]
-    assert sorted(now) == ["items.jsonl", "manifest.json", "metrics.json"]  # no temp left
+    assert sorted(now) == ["items.jsonl", "manifest.json", "metrics.json", "prompts.jsonl"]

@@ -92,10 +92,12 @@ def _one_prediction(path, line, rec, task, items_by_id, seen,
                          fix="keep one prediction per id, pass and sample")
     seen[key] = line
     if (item_id, pass_) not in hashes:  # samples share their pass's prompt: render it once
-        hashes[item_id, pass_] = canonical_hash(list(task.render(item, pass_)))
-    phash = hashes[item_id, pass_]
-    req = Request(key="", messages=(), decoding=Decoding(), item_id=item_id, pass_=pass_,
-                  sample=sample, prompt_hash=phash)
+        messages = tuple(task.render(item, pass_))
+        hashes[item_id, pass_] = canonical_hash(list(messages)), messages
+    phash, messages = hashes[item_id, pass_]
+    # the messages travel with the request only so that the run stores what was asked
+    req = Request(key="", messages=messages, decoding=Decoding(), item_id=item_id,
+                  pass_=pass_, sample=sample, prompt_hash=phash)
     return req, Completion(text=rec["output"], finish_reason=rec.get("finish_reason"))
 
 
@@ -128,12 +130,14 @@ def score_predictions(cfg: ScoreConfig) -> RunResult:
                            ds.sha256, cfg.force)
     started = utc_now()
     records_by_model, models, skipped = {}, {}, {}
+    prompts = dict(earlier.prompts) if earlier is not None else {}
     for text in cfg.predictions:
         label, path = _label_and_path(text)
         if label in records_by_model:
             raise AssayError(f"predictions label '{label}' given twice. Fix: write LABEL=FILE")
         pairs, skipped[label] = read_predictions(path, task, items_by_id, cfg.skip_invalid)
         records_by_model[label] = score_records(task, items_by_id, label, pairs)
+        prompts.update((req.prompt_hash, list(req.messages)) for req, _ in pairs)
         answered = {r["id"] for r in records_by_model[label]}
         models[label] = {"spec": f"predictions:{path}", "predictions_sha256": file_sha256(path),
                          "identity": {"backend": "predictions", "path": str(path)},
@@ -149,5 +153,6 @@ def score_predictions(cfg: ScoreConfig) -> RunResult:
                 "warnings": warnings}
     if warnings:
         metrics["warnings"] = warnings
-    write_run_dir(out, manifest, [r for rs in records_by_model.values() for r in rs], metrics)
+    write_run_dir(out, manifest, [r for rs in records_by_model.values() for r in rs], metrics,
+                  prompts)
     return RunResult(out, manifest, metrics, 0, 0, 0)

@@ -532,14 +532,15 @@ def _write_json(path: Path, obj: Any) -> None:
     write_text(path, json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
 
 
-def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
-    """Write the three files as one set (``atomic.directory``: a staging directory exchanged
+def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: dict,
+                  prompts: dict[str, Any] | None = None) -> None:
+    """Write the run files as one set (``atomic.directory``: a staging directory exchanged
     with ``out`` in one step, so a reader or a kill -9 sees the old run or the new one), stamped
-    with one run id (manifest and metrics.json) and the sha256 of items.jsonl (in the manifest):
-    a directory mixed by hand is refused by load_run. A full or read-only disk is one error with
-    the fix."""
+    with one run id (manifest and metrics.json) and the sha256 of items.jsonl and of
+    prompts.jsonl (``prompts``: hash -> messages, when given; in the manifest): a directory
+    mixed by hand is refused by load_run. A full or read-only disk is one error with the fix."""
     try:
-        _write_run_files(out, manifest, records, metrics)
+        _write_run_files(out, manifest, records, metrics, prompts)
     except OSError as exc:
         raise AssayError(f"{out}: cannot write the run directory ({exc.strerror or exc}); every "
                          "completion is kept in the store. Fix: free disk space or give a "
@@ -547,12 +548,13 @@ def write_run_dir(out: Path, manifest: dict, records: Sequence[dict], metrics: d
                          ) from None
 
 
-def _write_run_files(out: Path, manifest: dict, records: Sequence[dict], metrics: dict) -> None:
+def _write_run_files(out: Path, manifest: dict, records: Sequence[dict], metrics: dict,
+                     prompts: dict[str, Any] | None = None) -> None:
     import uuid
 
     from .atomic import directory, replacing
     from .jsonable import to_jsonable
-    from .rundir import items_sha256
+    from .rundir import PROMPTS, items_sha256, prompts_jsonl
 
     raw = "".join(json.dumps(to_jsonable(r), ensure_ascii=False) + "\n"
                   for r in records).encode("utf-8")
@@ -562,6 +564,11 @@ def _write_run_files(out: Path, manifest: dict, records: Sequence[dict], metrics
     with directory(out) as stage:
         with replacing(stage / ITEMS) as tmp:
             tmp.write_bytes(raw)
+        if prompts is not None:
+            praw = prompts_jsonl(prompts)
+            manifest["prompts_sha256"] = items_sha256(praw)
+            with replacing(stage / PROMPTS) as tmp:
+                tmp.write_bytes(praw)
         _write_json(stage / METRICS, metrics)
         _write_json(stage / MANIFEST, manifest)
 
@@ -672,7 +679,7 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     manifest = _manifest(cfg, task, ds, samples, model_info, totals, metrics, started,
                          len(prompts), store_path)
     manifest["coverage"] = coverage_of(records_by_model, list(items_by_id))
-    write_run_dir(out, manifest, records, metrics)
+    write_run_dir(out, manifest, records, metrics, prompts_of(earlier, prompts))
     if errors > cfg.max_errors:
         raise AssayError(f"{errors} completion(s) failed (more than --max-errors "
                          f"{cfg.max_errors}): a request failed after retries, or parsing or "
@@ -682,6 +689,13 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
                          "requests are sent again), or raise --max-errors")
     return RunResult(out, manifest, metrics, totals["requests_sent"], totals["cache_hits"],
                      errors)
+
+
+def prompts_of(earlier: Run | None, prompts: Sequence[Prompt]) -> dict[str, list]:
+    """Hash -> messages of this run's prompts, after those of the run it adds models to."""
+    out = dict(earlier.prompts) if earlier is not None else {}
+    out.update((p.prompt_hash, list(p.messages)) for p in prompts)
+    return out
 
 
 def merged(earlier: Run | None, records_by_model: dict[str, list[dict]], model_info: dict

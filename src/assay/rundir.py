@@ -5,6 +5,9 @@ A run directory holds
   their identities, decoding, package versions, git commit, start/end times, requests sent, cache
   hits, errors, generation wall seconds, requests per second, truncated share per model.
 - ``items.jsonl``: one record per item x model x pass x sample (see assay.tasks._protocol).
+- ``prompts.jsonl``: the rendered chat messages of each prompt hash, once per hash
+  (``{"prompt_hash", "messages"}`` a line), so a view can show exactly what was asked. Runs
+  from before it have none; their prompts read as not stored.
 - ``metrics.json``: ``{"task", "models": {label: {metric: value}}, "baselines": {label:
   {metric: {"name", "value"}}}, "details": {label: {...}}, "parse_failure_rate": {label: x},
   "truncated_share": {label: x}, "errors": {label: n}}``.
@@ -12,7 +15,7 @@ A run directory holds
 The three files are written one after another (each to a unique temporary file, then renamed),
 so a kill between two renames could leave files of two runs side by side. Each run therefore
 stamps one ``run_id`` into the manifest and metrics.json and records the sha256 of its
-items.jsonl in the manifest, which is written last; ``load_run`` refuses a directory whose
+items.jsonl (and of prompts.jsonl) in the manifest, which is written last; ``load_run`` refuses a directory whose
 files disagree instead of pairing one model's outputs with another run's manifest.
 """
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ from .errors import AssayError, InputError
 MANIFEST = "manifest.json"
 ITEMS = "items.jsonl"
 METRICS = "metrics.json"
+PROMPTS = "prompts.jsonl"
 
 
 def default_run_dir(task: str, root: str | Path = "runs") -> Path:
@@ -110,6 +114,8 @@ class Run:
     manifest: dict[str, Any]
     records: list[dict[str, Any]]
     metrics: dict[str, Any]
+    # prompt hash -> its chat messages (empty for a run written before prompts were stored)
+    prompts: dict[str, list] = field(default_factory=dict)
 
     @property
     def task(self) -> str:
@@ -123,6 +129,10 @@ class Run:
     def records_of(self, label: str) -> list[dict[str, Any]]:
         return [r for r in self.records if r["model"] == label]
 
+    def prompt(self, prompt_hash: str | None) -> list | None:
+        """The chat messages of a prompt hash, or None when the run did not store them."""
+        return self.prompts.get(prompt_hash) if prompt_hash else None
+
 
 def load_run(path: str | Path) -> Run:
     """Read a run directory, with errors that say what is missing and how to make it."""
@@ -135,8 +145,33 @@ def load_run(path: str | Path) -> Run:
     metrics_path = p / METRICS
     metrics = (json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file()
                else {})
-    check_one_run(p, manifest, metrics, raw)
-    return Run(path=p, manifest=manifest, records=_read_items(p / ITEMS, raw), metrics=metrics)
+    prompts_raw = (p / PROMPTS).read_bytes() if (p / PROMPTS).is_file() else None
+    check_one_run(p, manifest, metrics, raw, prompts_raw)
+    return Run(path=p, manifest=manifest, records=_read_items(p / ITEMS, raw), metrics=metrics,
+               prompts=_read_prompts(p / PROMPTS, prompts_raw))
+
+
+def prompts_jsonl(prompts: dict[str, Any]) -> bytes:
+    """The bytes of prompts.jsonl: one ``{"prompt_hash", "messages"}`` line per hash."""
+    return "".join(json.dumps({"prompt_hash": h, "messages": list(m)}, ensure_ascii=False)
+                   + "\n" for h, m in prompts.items()).encode("utf-8")
+
+
+def _read_prompts(path: Path, raw: bytes | None) -> dict[str, list]:
+    if raw is None:
+        return {}
+    out = {}
+    for lineno, line in enumerate(raw.decode("utf-8").split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out[str(row["prompt_hash"])] = row["messages"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InputError(f"malformed prompt line ({exc})", file=str(path), line=lineno,
+                             fix="rerun the eval to rewrite it (or delete the file: the "
+                             "prompts then read as not stored)") from exc
+    return out
 
 
 def items_sha256(raw: bytes) -> str:
@@ -145,15 +180,20 @@ def items_sha256(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def check_one_run(p: Path, manifest: dict, metrics: dict, raw: bytes) -> None:
-    """Refuse a directory whose three files come from different runs (an interrupted write);
-    runs from before the stamp carry no run_id and are read as they are."""
+def check_one_run(p: Path, manifest: dict, metrics: dict, raw: bytes,
+                  prompts_raw: bytes | None = None) -> None:
+    """Refuse a directory whose files come from different runs (an interrupted write); runs
+    from before the stamp carry no run_id and are read as they are, and prompts.jsonl is
+    checked when the manifest records its hash."""
     run_id = manifest.get("run_id")
     if run_id is None:
         return
-    odd = [name for name, ok in ((METRICS, metrics.get("run_id") == run_id),
-                                 (ITEMS, items_sha256(raw) == manifest.get("items_sha256")))
-           if not ok]
+    checks = [(METRICS, metrics.get("run_id") == run_id),
+              (ITEMS, items_sha256(raw) == manifest.get("items_sha256"))]
+    if manifest.get("prompts_sha256") is not None:
+        checks.append((PROMPTS, prompts_raw is not None
+                       and items_sha256(prompts_raw) == manifest["prompts_sha256"]))
+    odd = [name for name, ok in checks if not ok]
     if odd:
         raise AssayError(f"{p} mixes files of two runs ({' and '.join(odd)} not of the run in "
                          f"{MANIFEST}, {run_id}): a run was stopped while writing them. Fix: "

@@ -31,4 +31,5 @@ def out_console():
 def files_dict(files) -> dict:
     return {"markdown": str(files.markdown), "json": str(files.json),
             "plots": [str(p) for p in files.plots],
-            "model_card": str(files.model_card) if files.model_card else None}
+            "model_card": str(files.model_card) if files.model_card else None,
+            "html": str(files.html) if getattr(files, "html", None) else None}
