@@ -71,3 +71,13 @@ def test_bucket_names():
     assert bucket_name("tie") == TIE and bucket_name(TRACKED) == TRACKED
     with pytest.raises(ValueError, match="unknown bucket 'nope'"):
         bucket_name("nope")
+
+
+def test_a_bucket_defined_as_a_subset_goes_first_even_when_the_pools_are_equal():
+    (q,) = questions(1)
+    c = {x.source.split(":")[1] + str(x.choice): x for x in option_candidates(q)}
+    pool = pools([q], {q.key: [c["verbose0"], c["terse2"]]})
+    assert {p.key for p in pool[ADVERSARIAL]} == {p.key for p in pool[CLEAR]}
+    assert allocation_order(pool)[0] == ADVERSARIAL
+    got = allocate(pool, {CLEAR: 1, ADVERSARIAL: 1}, np.random.default_rng(0))
+    assert (len(got[ADVERSARIAL]), len(got[CLEAR])) == (1, 0)

@@ -97,17 +97,31 @@ def bbq_pairs_command(
                                        "biased response has at least this many times the "
                                        "words of the clean one."),
     seed: int = typer.Option(0, "--seed", help="Seed of the allocation, sides and split."),
+    generator: Optional[list[str]] = typer.Option(
+        None, "--generator", help="LABEL=SPEC, repeatable: candidate answers from these models "
+        "(through the store) instead of BBQ's options, e.g. weak1=openai:qwen@URL."),
+    questions: Optional[int] = typer.Option(None, "--questions", help="With --generator: "
+                                            "sample this many BBQ questions (default all)."),
+    store: Optional[str] = typer.Option(None, "--store", help="The completion journal "
+                                        "(default .assay/store.sqlite)."),
+    max_tokens: int = typer.Option(256, "--max-tokens", help="Generator completion budget."),
+    concurrency: int = typer.Option(32, "--concurrency", help="Requests in flight at once."),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env",
+                                    help="Environment variable holding the API key."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     from ..errors import AssayError
     from ..judgedata import PairsConfig, build_pairs, write_pairs
-    from ._flags import parse_pairs
 
     held = None if holdout_category.lower() == "none" else holdout_category
-    cfg = PairsConfig(bbq, held, parse_pairs(per_bucket or [], "--per-bucket"), ood_pairs,
+    cfg = PairsConfig(bbq, held, _pairs_flag(per_bucket, "--per-bucket"), ood_pairs,
                       holdout_pairs, length_ratio, seed)
     try:
-        pairs = build_pairs(cfg)
+        if generator:
+            pairs = _generated_pairs(cfg, generator, questions, store, max_tokens, concurrency,
+                                     api_key_env)
+        else:
+            pairs = build_pairs(cfg)
     except ValueError as exc:
         if isinstance(exc, AssayError):
             raise
@@ -120,6 +134,25 @@ def bbq_pairs_command(
                "allocated_per_bucket": c["allocated_per_bucket"],
                "holdout_slices": c["holdout"]["slice"], "warnings": c["warnings"]}
     _show_pairs(summary, as_json)
+
+
+def _pairs_flag(items, flag: str) -> dict:
+    from ._flags import parse_pairs
+
+    return parse_pairs(items or [], flag)
+
+
+def _generated_pairs(cfg, generator, questions, store, max_tokens, concurrency, api_key_env):
+    from ..judgedata import build_pairs, read_bbq
+    from ..judgedata.generate import GeneratorConfig, generate, sample_questions
+
+    specs = {k: str(v) for k, v in _pairs_flag(generator, "--generator").items()}
+    qs = sample_questions(read_bbq(cfg.bbq), questions, cfg.seed)
+    cands, stats = generate(qs, GeneratorConfig(specs, store, questions, max_tokens,
+                                                concurrency, cfg.seed, api_key_env))
+    pairs = build_pairs(cfg, cands, qs)
+    pairs.card["generators"] = stats
+    return pairs
 
 
 def _show_pairs(summary: dict, as_json: bool) -> None:

@@ -35,6 +35,7 @@ SHORT = {"clear": CLEAR, "subtle": SUBTLE, "tracked": TRACKED, "tie": TIE,
 DEFAULT_PER_BUCKET = {CLEAR: 800, SUBTLE: 550, TRACKED: 220, TIE: 550, ADVERSARIAL: 250}
 HARD = (SUBTLE, TRACKED, ADVERSARIAL)  # the buckets the labelling gate counts separately
 LENGTH_RATIO = 1.5
+SUBSET_OF = {ADVERSARIAL: CLEAR}  # by definition: every adversarial pair is a clear pair
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +124,19 @@ def pools(questions: Sequence[BbqQuestion], candidates: dict[str, list[Candidate
 
 
 def allocation_order(pool: dict[str, list[Pair]]) -> list[str]:
-    """Buckets whose pool is a strict subset of more other pools first, then BUCKETS order."""
+    """Buckets whose (non-empty) pool lies inside more other pools first, then BUCKETS order.
+
+    A pool inside another counts when it is a strict subset, or an equal set for a bucket
+    defined as a subset of the other (adversarial of clear: when every clear pair is also
+    adversarial, adversarial must still choose first)."""
     keys = {b: {p.key for p in ps} for b, ps in pool.items()}
 
+    def inside(b: str, o: str) -> bool:
+        return bool(keys[b]) and keys[b] <= keys[o] and (keys[b] < keys[o]
+                                                         or SUBSET_OF.get(b) == o)
+
     def supersets(b: str) -> int:
-        return sum(1 for o in keys if o != b and keys[b] < keys[o])
+        return sum(1 for o in keys if o != b and inside(b, o))
     return sorted(pool, key=lambda b: (-supersets(b), BUCKETS.index(b)))
 
 

@@ -135,14 +135,16 @@ def _holdout_category(questions: Sequence[BbqQuestion], name: str | None) -> str
 
 def build_pairs(cfg: PairsConfig, candidates: dict[str, list[Candidate]] | None = None,
                 questions: Sequence[BbqQuestion] | None = None) -> PairSet:
-    """Pairs from BBQ's options as responses (or from ``candidates`` per question key)."""
+    """Pairs from BBQ's options as responses, or from ``candidates`` (question key ->
+    candidates, e.g. ``generate.generate``) on ``questions``."""
     per_bucket = check_per_bucket(cfg.per_bucket)
     for name, low in (("ood_pairs", 0), ("holdout_pairs", 0)):
         if getattr(cfg, name) < low:
             raise ValueError(f"{name} must be at least {low}, got {getattr(cfg, name)!r}")
     questions = list(questions) if questions is not None else read_bbq(cfg.bbq)
+    source = "given"
     if candidates is None:
-        candidates = {q.key: option_candidates(q) for q in questions}
+        candidates, source = {q.key: option_candidates(q) for q in questions}, "bbq_options"
     held = _holdout_category(questions, cfg.holdout_category)
     rng = np.random.default_rng(cfg.seed)
     in_q = [q for q in questions if q.category != held]
@@ -161,7 +163,7 @@ def build_pairs(cfg: PairsConfig, candidates: dict[str, list[Candidate]] | None 
         i["split"] = HOLDOUT
     card = pairs_card(cfg, per_bucket, questions, candidates, pool, chosen, ood_chosen, held,
                       train, holdout)
-    return PairSet(train, holdout, card)
+    return PairSet(train, holdout, {**card, "candidates_from": source})
 
 
 def _counts(items: Sequence[dict], key: str) -> dict[str, int]:
