@@ -25,6 +25,13 @@ Example (a vLLM or hosted teacher; the key comes from OPENAI_API_KEY):
   assay distill haiku-review --data train.jsonl --exclude test.jsonl \\
       --teacher openai:Qwen/Qwen3-30B-A3B@http://localhost:8000/v1 --out runs/distill \\
       --max-revisions 3 --price-in 0.1 --price-out 0.3 --budget 5 --val-fraction 0.1
+
+\b
+bias-judge labelling (pairs from `assay data bbq-pairs`), gated, with SFT and DPO sets:
+  assay distill bias-judge --data data/bbq-pairs/train.jsonl --out runs/labels \\
+      --teacher openai:teacher@http://localhost:8000/v1 \\
+      --reference openai:stronger@http://localhost:8001/v1 --cross-check openai:other@URL \\
+      --sft --dpo
 """
 
 
@@ -63,9 +70,25 @@ def distill_command(
     api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help=h("api_key_env")),
     timeout_s: float = typer.Option(300.0, "--timeout-s", help=h("timeout_s")),
     max_retries: int = typer.Option(5, "--max-retries", help=h("max_retries")),
+    reference: Optional[str] = typer.Option(None, "--reference", help=h("reference")),
+    gate_n: int = typer.Option(50, "--gate-n", help=h("gate_n")),
+    gate_min: float = typer.Option(46 / 50, "--gate-min", help=h("gate_min")),
+    gate_hard_min: float = typer.Option(24 / 30, "--gate-hard-min", help=h("gate_hard_min")),
+    gate_abort_hard: float = typer.Option(22 / 30, "--gate-abort-hard",
+                                          help=h("gate_abort_hard")),
+    cross_check: Optional[list[str]] = typer.Option(None, "--cross-check",
+                                                    help=h("cross_check")),
+    cross_check_n: int = typer.Option(500, "--cross-check-n", help=h("cross_check_n")),
+    sft: bool = typer.Option(False, "--sft", help=h("sft")),
+    dpo: bool = typer.Option(False, "--dpo", help=h("dpo")),
+    sft_min_confidence: int = typer.Option(3, "--sft-min-confidence",
+                                           help=h("sft_min_confidence")),
+    dpo_min_confidence: int = typer.Option(4, "--dpo-min-confidence",
+                                           help=h("dpo_min_confidence")),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     from ..distill import DistillConfig, distill
+    from ..distill.config import labelling
     from ._flags import parse_pairs
 
     cfg = DistillConfig(
@@ -77,7 +100,14 @@ def distill_command(
         seed=seed, limit=limit, skip_invalid=skip_invalid, cache=cache,
         task_options=parse_pairs(task_option or [], "--task-option"), task_module=task_module,
         backend_options=parse_pairs(backend_option or [], "--backend-option"),
-        api_key_env=api_key_env, timeout_s=timeout_s, max_retries=max_retries)
+        api_key_env=api_key_env, timeout_s=timeout_s, max_retries=max_retries,
+        reference=reference, gate_n=gate_n, gate_min=gate_min, gate_hard_min=gate_hard_min,
+        gate_abort_hard=gate_abort_hard, cross_check=list(cross_check or []),
+        cross_check_n=cross_check_n, sft=sft, dpo=dpo, sft_min_confidence=sft_min_confidence,
+        dpo_min_confidence=dpo_min_confidence)
+    if labelling(cfg):
+        _label(cfg, as_json)
+        return
     result = distill(cfg, on_attempt=_progress(not as_json))
     _show(result, as_json)
 
@@ -121,6 +151,29 @@ def _show(result, as_json: bool) -> None:
     if summary["stopped_by_budget"]:
         con.print("stopped by --budget: what was finished is written and stored; rerun with "
                   "a higher --budget to continue")
+
+
+def _label(cfg, as_json: bool) -> None:
+    """bias-judge labelling: the gate, the labels, cross-checks, SFT/DPO sets."""
+    from ..judgedata.label import from_distill, label_pairs
+    from ._common import out_console, print_json
+
+    result = label_pairs(from_distill(cfg))
+    c = result.card
+    summary = {"out": str(result.out_dir), "pairs": c["pairs"], "labelled": c["labelled"],
+               "excluded": c["excluded"], "gate": c["gate"], "cross_check": c["cross_check"],
+               "files": {k: str(v) for k, v in result.files.items()}, "warnings": c["warnings"]}
+    if as_json:
+        print_json(summary)
+        return
+    con = out_console()
+    g = c["gate"]
+    if g:
+        con.print(f"gate: {g['decision']} ({g['reason']})", soft_wrap=True)
+    con.print(f"labelled {c['labelled']} of {c['pairs']} pairs, {c['excluded']} excluded from "
+              f"training; wrote {', '.join(summary['files'].values())}", soft_wrap=True)
+    for w in c["warnings"]:
+        con.print(f"warning: {w}", soft_wrap=True)
 
 
 def _group() -> None:

@@ -68,6 +68,26 @@ class DistillConfig:
     timeout_s: float = opt(300.0, "Per-request timeout of a served teacher.")
     max_retries: int = opt(5, "Retries of a failed teacher request.")
     backend_options: dict = opt({}, "Backend settings (as --backend-option in `assay eval`).")
+    # bias-judge labelling (assay.judgedata): any of these turns the run into gated labelling
+    reference: str | None = opt(None, "bias-judge labelling: a stronger reference labeller; "
+                                "the teacher's labels on a dry run must agree with its labels "
+                                "(the gate) before every pair is labelled.")
+    gate_n: int = opt(50, "Pairs in the gate's dry run (60% from the hard buckets).")
+    gate_min: float = opt(46 / 50, "Gate: least agreement overall to proceed (46/50).")
+    gate_hard_min: float = opt(24 / 30, "Gate: least agreement on the hard buckets to proceed "
+                               "without a warning (24/30).")
+    gate_abort_hard: float = opt(22 / 30, "Gate: abort below this agreement on the hard "
+                                 "buckets (22/30).")
+    cross_check: list = opt([], "bias-judge labelling: labeller model specs that relabel hard "
+                            "pairs; pairs they disagree on are reported by bucket and kept "
+                            "out of the training sets.")
+    cross_check_n: int = opt(500, "Hard pairs each cross-check labeller relabels.")
+    sft: bool = opt(False, "bias-judge labelling: write OUT/sft.jsonl (confidence filter, swap "
+                    "doubling, thinking markers blocked).")
+    dpo: bool = opt(False, "bias-judge labelling: write OUT/dpo.jsonl (hard negatives, swap "
+                    "doubling, the verify step).")
+    sft_min_confidence: int = opt(3, "Least teacher confidence (1-5) of an SFT pair.")
+    dpo_min_confidence: int = opt(4, "Least teacher confidence (1-5) of a DPO pair.")
 
 
 def help_for(name: str) -> str:
@@ -108,9 +128,28 @@ def check_config(cfg: DistillConfig) -> None:
     if cfg.candidates > 1 and cfg.temperature == 0:
         raise _conflict("candidates", "temperature", f"disagree: {cfg.candidates} candidates "
                         "at temperature 0 are one answer repeated (raise --temperature)")
+    if labelling(cfg):
+        check_labelling(cfg)
     if cfg.budget is not None and cfg.price_in is None and cfg.price_out is None:
         raise _conflict("budget", "price-in", "disagree: a budget in USD needs a price "
                         "(--price-in and/or --price-out per 1M tokens)")
+
+
+def labelling(cfg: DistillConfig) -> bool:
+    """Whether the settings ask for bias-judge labelling (assay.judgedata.label)."""
+    return bool(cfg.reference or cfg.cross_check or cfg.sft or cfg.dpo)
+
+
+def check_labelling(cfg: DistillConfig) -> None:
+    if cfg.task != "bias-judge":
+        flag = next(f for f, on in (("reference", cfg.reference), ("cross-check",
+                                                                   cfg.cross_check),
+                                    ("sft", cfg.sft), ("dpo", cfg.dpo)) if on)
+        raise _conflict(flag, "task", f"disagree: --{flag} labels bias-judge pairs, the task "
+                        f"is {cfg.task!r} (use `assay distill bias-judge`)")
+    for name, low in (("gate_n", 1), ("cross_check_n", 0), ("sft_min_confidence", 1),
+                      ("dpo_min_confidence", 1)):
+        _at_least(cfg, name, low)
 
 
 def config_dict(cfg: DistillConfig) -> dict[str, Any]:
