@@ -2,7 +2,9 @@
 // The page script of report.html. Every value comes from the JSON data block and is inserted
 // with textContent (never innerHTML), so no text in the data can become markup.
 (function () {
+  var t0 = performance.now();
   var D = JSON.parse(document.getElementById("assay-data").textContent);
+  var tParsed = performance.now();
   var ROW = 28, PAD = 12;
   var items = D.items, view = [], sel = -1, hay = null;
 
@@ -310,5 +312,7 @@
     applyFilters();
     followHash();
   }
+  document.body.dataset.parseMs = String(Math.round(tParsed - t0));
+  document.body.dataset.initMs = String(Math.round(performance.now() - tParsed));
   document.body.dataset.ready = "1";
 })();
