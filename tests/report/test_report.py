@@ -86,12 +86,14 @@ def test_write_report_writes_markdown_json_and_readable_plots(comparison, tmp_pa
     files = write_report(comparison, tmp_path / "out",
                          model_card={"base_model": "org/base"})
     names = sorted(p.name for p in files.plots)
-    assert names == ["confusion_confusion.png", "distribution_similarity.png", "metrics.png",
-                     "reliability.png", "slices_accuracy.png"]
+    assert names == ["accuracy_by_slice.png", "confusion_matrix.png",
+                     "metric_differences_with_intervals.png", "metric_values_with_intervals.png",
+                     "reliability_diagram.png", "similarity_per_item_distribution.png"]
     for p in files.plots:
         data = p.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, p
-    assert "![metrics](plots/metrics.png)" in files.markdown.read_text()
+    assert ("![metric_values_with_intervals](plots/metric_values_with_intervals.png)"
+            in files.markdown.read_text())
     saved = json.loads(files.json.read_text())
     assert saved["metrics"][0]["mcnemar"]["b"] == 13
     assert [v["hit"] for v in saved["goals"]["verdicts"]] == [None, True]
@@ -118,7 +120,7 @@ def test_report_command_from_a_comparison_dir_and_from_a_run(ct, comparison, tmp
     assert res.exit_code == 0, res.output
     files = json.loads(res.stdout)["files"]
     assert Path(files["markdown"]).parent == tmp_path / "run" / "report"
-    assert any(p.endswith("confusion_confusion.png") for p in files["plots"])
+    assert any(p.endswith("confusion_matrix.png") for p in files["plots"])
 
 
 def test_run_report_shows_wilson_intervals(ct, tmp_path):
