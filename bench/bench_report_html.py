@@ -9,6 +9,7 @@ failures and truncations), compares them, writes report.html, then in the system
 - opening an item (its word-level diff included).
 
 Run: OMP_NUM_THREADS=1 python bench/bench_report_html.py [--items 20000] [--repeat 3]
+     [--screenshot docs/report_html.png]  (the README's picture: a lost item opened)
 Needs: apt-get install -y chromium; pip install 'assay[browser]'.
 This file is also the task module of the generated runs (``task_module: bench_report_html``).
 """
@@ -118,7 +119,7 @@ def bench(html: Path, repeat: int) -> dict[str, list[float]]:
                                                     page.select_option("#f-slice",
                                                                        "slice=ood"))),
                      ("filter: text search (incl. 120 ms debounce)",
-                      lambda: page.fill("#f-text", "item 1233 by"))]
+                      lambda: page.fill("#f-text", "item 3 by"))]
             for name, action in steps:
                 out.setdefault(name, []).append(_filter(page, action))
             t = time.perf_counter()
@@ -130,10 +131,27 @@ def bench(html: Path, repeat: int) -> dict[str, list[float]]:
     return out
 
 
+def screenshot(html: Path, path: Path) -> None:
+    """The page with the "lost" filter on and its first item open."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1050})
+        page.goto(html.resolve().as_uri())
+        page.wait_for_selector("body[data-ready='1']")
+        page.select_option("#f-outcome", "lost")
+        page.locator(".row").first.click()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path))
+        browser.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=20_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--screenshot", type=Path, help="also save a screenshot of the page here")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sys.path.insert(0, str(HERE))
@@ -151,6 +169,8 @@ def main() -> None:
         write_s = time.perf_counter() - t
         size = files.html.stat().st_size
         times = bench(files.html, args.repeat)
+        if args.screenshot:
+            screenshot(files.html, args.screenshot)
     print(f"items: {args.items:,}; report.html {size / 1e6:.1f} MB; compare + write "
           f"{write_s:.2f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for name, xs in times.items():
