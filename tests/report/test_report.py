@@ -86,12 +86,14 @@ def test_write_report_writes_markdown_json_and_readable_plots(comparison, tmp_pa
     files = write_report(comparison, tmp_path / "out",
                          model_card={"base_model": "org/base"})
     names = sorted(p.name for p in files.plots)
-    assert names == ["confusion_confusion.png", "distribution_similarity.png", "metrics.png",
-                     "reliability.png", "slices_accuracy.png"]
+    assert names == ["accuracy_by_slice.png", "confusion_matrix.png",
+                     "metric_differences_with_intervals.png", "metric_values_with_intervals.png",
+                     "reliability_diagram.png", "similarity_per_item_distribution.png"]
     for p in files.plots:
         data = p.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, p
-    assert "![metrics](plots/metrics.png)" in files.markdown.read_text()
+    assert ("![metric_values_with_intervals](plots/metric_values_with_intervals.png)"
+            in files.markdown.read_text())
     saved = json.loads(files.json.read_text())
     assert saved["metrics"][0]["mcnemar"]["b"] == 13
     assert [v["hit"] for v in saved["goals"]["verdicts"]] == [None, True]
@@ -118,7 +120,7 @@ def test_report_command_from_a_comparison_dir_and_from_a_run(ct, comparison, tmp
     assert res.exit_code == 0, res.output
     files = json.loads(res.stdout)["files"]
     assert Path(files["markdown"]).parent == tmp_path / "run" / "report"
-    assert any(p.endswith("confusion_confusion.png") for p in files["plots"])
+    assert any(p.endswith("confusion_matrix.png") for p in files["plots"])
 
 
 def test_run_report_shows_wilson_intervals(ct, tmp_path):
@@ -133,3 +135,36 @@ def test_run_report_shows_wilson_intervals(ct, tmp_path):
     assert "| Metric | base | ft | Baseline |" in md
     assert f"| accuracy | 0.530 [{lo:.3f}, {hi:.3f}] (n 100) |" in md and "coin flip 0.500" in md
     assert "| accuracy/" not in md or "coin flip/" not in md
+
+
+def test_flipped_items_show_gold_parsed_answers_output_tails_and_whole_ids(ct, monkeypatch,
+                                                                          tmp_path):
+    monkeypatch.setattr(ct.CmpTask, "gold_keys", ("gold",), raising=False)
+    long_id = "paper-" + "x" * 400 + "-end"
+    recs = ct.table_records(lost=2, gained=1, both=3, neither=3)
+    for r in recs:
+        r["scores"]["gold"] = "accept"
+        r["parsed"] = {"decision": "accept" if r["scores"]["correct"] else "reject"}
+        r["output"] = "Summary. " + "blah " * 300 + (
+            "I recommend this paper for ACCEPTANCE." if r["scores"]["correct"]
+            else "I recommend this paper for REJECTION.")
+        if r["id"] == "0":
+            r["id"] = long_id
+    cmp = compare_runs(ct.write_run(tmp_path / "run", recs), n_resamples=200)
+    lost = cmp.metric("accuracy").mcnemar.lost
+    assert lost[0].gold == {"gold": "accept"} and lost[0].candidate_parsed == {
+        "decision": "reject"}
+    md = markdown(cmp)
+    section = md.split("## Items that flipped")[1]
+    assert f"**item {long_id}** (gold: gold `accept`)" in section  # the whole id
+    assert f"— {long_id}, 1</summary>" in section
+    assert 'parsed `{"decision": "reject"}`' in section
+    assert 'parsed `{"decision": "accept"}`' in section
+    # the end of each output (the decision line) is kept; the start is what is cut
+    assert section.count("I recommend this paper for REJECTION.") >= 2
+    assert "earlier characters left out" in section and "Summary." not in section
+    # and comparison.json reads back the new fields
+    from assay.compare import comparison_from_dict
+
+    back = comparison_from_dict(cmp.to_dict())
+    assert back.metric("accuracy").mcnemar.lost[0] == lost[0]

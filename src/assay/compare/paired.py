@@ -54,17 +54,21 @@ class Settings:
     bootstrap_resamples: int = 2_000
     # metrics whose own value needs a bootstrap interval (threshold goals): the rest skip it
     value_cis: frozenset = frozenset()
+    # score keys holding an item's gold answer (Task.gold_keys), shown with flipped items
+    gold_keys: tuple = ()
 
 
 def _finite(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def _discordant(ids, a, b, paired: Paired):
+def _discordant(ids, a, b, paired: Paired, gold_keys: Sequence[str] = ()):
     def item(i):
         rb, rc = paired.base_greedy.get(i, {}), paired.cand_greedy.get(i, {})
+        scores = rb.get("scores") or rc.get("scores") or {}
+        gold = {k: scores[k] for k in gold_keys if k in scores} or None
         return Discordant(i, rb.get("output"), rc.get("output"), rb.get("parse_error"),
-                          rc.get("parse_error"))
+                          rc.get("parse_error"), rb.get("parsed"), rc.get("parsed"), gold)
 
     lost = tuple(item(i) for i, x, y in zip(ids, a, b) if x and not y)
     gained = tuple(item(i) for i, x, y in zip(ids, a, b) if y and not x)
@@ -78,7 +82,7 @@ def _mcnemar(metric: Metric, B: np.ndarray, C: np.ndarray, paired: Paired, s: Se
     a, b = B[both, 1] > 0.5, C[both, 1] > 0.5
     res = mcnemar(a, b, confidence_level=s.confidence_level)
     ids = [i for i, keep in zip(paired.ids, both) if keep]
-    lost, gained = _discordant(ids, a, b, paired)
+    lost, gained = _discordant(ids, a, b, paired, s.gold_keys)
     one = mcnemar_pvalue(res.b, res.c, "greater" if metric.direction == "higher" else "less")
     detail = McNemarDetail(res.n, res.b, res.c, res.n_discordant, res.pvalue, res.midp, lost,
                            gained)

@@ -17,13 +17,17 @@ CONFIRMATORY, EXPLORATORY = "confirmatory", "exploratory"
 
 @dataclass(frozen=True)
 class Discordant:
-    """One item whose pass/fail outcome differs between the models, with both outputs."""
+    """One item whose pass/fail outcome differs between the models, with both outputs, each
+    model's parsed answer and the item's gold answer (the task's ``gold_keys`` scores)."""
 
     id: str
     base_output: str | None
     candidate_output: str | None
     base_parse_error: str | None = None
     candidate_parse_error: str | None = None
+    base_parsed: Any = None
+    candidate_parsed: Any = None
+    gold: dict | None = None
 
 
 @dataclass(frozen=True)

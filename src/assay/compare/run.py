@@ -107,7 +107,8 @@ def compare_runs(run_a: Run | str | Path, run_b: Run | str | Path | None = None,
     goals_of = gf.goals if gf is not None else ()
     settings = Settings(cfg.n_resamples, cfg.seed, cfg.confidence_level, cfg.bootstrap_resamples,
                         value_cis=frozenset(g.metric for g in goals_of
-                                            if g.kind in ("at_least", "at_most")))
+                                            if g.kind in ("at_least", "at_most")),
+                        gold_keys=tuple(getattr(task, "gold_keys", ()) or ()))
     metrics = compare_all(shared, paired, settings, on_metric)
     family, source = family_names(metrics, [g.metric for g in gf.goals] if gf else None)
     metrics = with_family(metrics, family)

@@ -33,8 +33,14 @@ _ESCAPE_TABLE = str.maketrans(_ESCAPES)
 def embed_json(obj: Any) -> str:
     """JSON safe inside ``<script type="application/json">``: no ``</script>``, no ``<!--``,
     no line separators (JSON.parse reads the escapes back as the same characters)."""
-    return json.dumps(obj, ensure_ascii=False, allow_nan=False,
-                      separators=(",", ":")).translate(_ESCAPE_TABLE)
+    try:
+        text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):  # nan, numpy values, tuples as keys: made plain once
+        from ..jsonable import to_jsonable
+
+        text = json.dumps(to_jsonable(obj), ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":"))
+    return text.translate(_ESCAPE_TABLE)
 
 
 def _asset(name: str) -> str:
@@ -66,13 +72,12 @@ def _items(views: ItemViews | None) -> tuple[list, list]:
     if views is None:
         return [], []
     prompts: list = []
-    index: dict[str, int] = {}
+    index: dict[int, int] = {}
     items = []
     for v in views.items:
         p = -1
-        if v.prompt is not None:
-            key = json.dumps(v.prompt, sort_keys=True)
-            p = index.setdefault(key, len(prompts))
+        if v.prompt is not None:  # one object per prompt hash (Run.prompts): keyed by identity
+            p = index.setdefault(id(v.prompt), len(prompts))
             if p == len(prompts):
                 prompts.append(v.prompt)
         judge = None if v.judge is None else {
@@ -99,13 +104,16 @@ def page_data(c: Comparison, views: ItemViews | None, plots: Sequence[Path] = ()
     warnings = list(c.warnings) + (list(c.goals.warnings) if c.goals is not None else [])
     goals = ([{"metric": v.metric, "goal": v.goal, "outcome": v.outcome, "reason": v.reason}
               for v in c.goals.verdicts] if c.goals is not None else [])
-    return to_jsonable({"task": c.task, "base": c.base.label, "cand": c.candidate.label,
-            "nItems": c.n_items, "level": c.confidence_level,
-            "notes": [family_sentence(c).replace("*", ""), c.coverage()],
-            "metrics": [_metric_row(c, m) for m in c.metrics], "warnings": warnings,
-            "goals": goals, "headline": views.metric if views else None,
-            "itemsMissing": views is None, "prompts": prompts, "items": items,
-            "plots": [_plot(Path(p)) for p in plots]})
+    head = to_jsonable({"task": c.task, "base": c.base.label, "cand": c.candidate.label,
+                        "nItems": c.n_items, "level": c.confidence_level,
+                        "notes": [family_sentence(c).replace("*", ""), c.coverage()],
+                        "metrics": [_metric_row(c, m) for m in c.metrics],
+                        "warnings": warnings, "goals": goals,
+                        "headline": views.metric if views else None,
+                        "itemsMissing": views is None})
+    # the items are records read from JSON already: plain (embed_json makes them so if not)
+    return {**head, "prompts": prompts, "items": items,
+            "plots": [_plot(Path(p)) for p in plots]}
 
 
 def html_page(data: dict, nonce: str | None = None) -> str:

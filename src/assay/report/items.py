@@ -178,3 +178,49 @@ def with_judge_reasoning(views: ItemViews,
     items = tuple(replace(v, judge=reasoning[v.id]) if v.id in reasoning else v
                   for v in views.items)
     return replace(views, items=items)
+
+
+@dataclass(frozen=True, slots=True)
+class RunItem:
+    """One item of a run as `assay show` prints it: what was asked, the gold answer and each
+    model's greedy completions (label -> its passes, in the run's model order)."""
+
+    id: str
+    task: str
+    prompt: list | None
+    gold: dict
+    slices: dict
+    outputs: dict[str, tuple[ItemPass, ...]]
+
+
+def run_item(run, item_id: str, models: Sequence[str] | None = None) -> RunItem:
+    """One item of a run (a ``Run`` or its path), for the models named (all by default).
+
+    Raises AssayError naming the ids or labels the run has when ``item_id`` or a model is
+    not in it."""
+    from ..errors import AssayError
+    from ..metrics import metrics_of
+    from ..rundir import Run, load_run, task_of
+
+    run = run if isinstance(run, Run) else load_run(run)
+    labels = list(models) if models else run.models
+    unknown = [m for m in labels if m not in run.models]
+    if unknown:
+        raise AssayError(f"model '{unknown[0]}' is not in {run.path} (models: "
+                         f"{', '.join(run.models)}). Fix: pass --model with one of these")
+    mine = [r for r in run.records if str(r["id"]) == str(item_id)]
+    if not mine:
+        ids = list(dict.fromkeys(str(r["id"]) for r in run.records))
+        near = [i for i in ids if str(item_id) in i][:5] or ids[:5]
+        raise AssayError(f"item '{item_id}' is not in {run.path} ({len(ids)} items, e.g. "
+                         f"{', '.join(near)}). Fix: pass --id with an id of the run")
+    task = task_of(run)
+    slice_keys = list(dict.fromkeys(m.slice[0] for m in metrics_of(task, run.records)
+                                    if m.slice))
+    outputs = {lab: _passes([r for r in mine if r["model"] == lab]) for lab in labels}
+    first = next((p for ps in outputs.values() for p in ps), None)
+    scores = first.scores if first else {}
+    phash = next((r.get("prompt_hash") for r in mine if is_greedy(r)), None)
+    return RunItem(str(item_id), run.task, run.prompt(phash),
+                   {k: scores[k] for k in getattr(task, "gold_keys", ()) if k in scores},
+                   {k: scores[k] for k in slice_keys if scores.get(k) is not None}, outputs)

@@ -11,7 +11,9 @@ from ..text.inert import md_code, md_fence, md_inline
 ALPHA = 0.05
 # Discordant items written out in full in the Markdown (all of them are in comparison.json).
 MAX_LISTED = 20
-MAX_OUTPUT_CHARS = 400
+# The end of each output is kept: a review's decision is its last line.
+MAX_OUTPUT_CHARS = 600
+MAX_IDS_LISTED = 40  # ids named in a flipped section's summary line, each whole
 
 
 def num(x: float | None, digits: int = 3) -> str:
@@ -144,18 +146,36 @@ def _warnings(c: Comparison) -> list[str]:
 def _quote(text: str | None) -> list[str]:
     if text is None:
         return ["(no output)"]
-    return md_fence(text, MAX_OUTPUT_CHARS)
+    return md_fence(text, MAX_OUTPUT_CHARS, tail=True)
 
 
-def _parse_failure(error: str | None) -> str:
-    return f" (parse failure: {md_inline(error, MAX_OUTPUT_CHARS)})" if error else ""
+def _value(v) -> str:
+    import json
+
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
+
+
+def _answer(parsed, error: str | None) -> str:
+    if error:
+        return f"parse failure: {md_inline(error, MAX_OUTPUT_CHARS)}"
+    return "parsed " + (md_code(_value(parsed)) if parsed is not None else "nothing")
 
 
 def _item(d: Discordant, base: str, cand: str) -> list[str]:
-    return [f"**item {md_inline(d.id)}**", "", f"{md_inline(base)}:"
-            + _parse_failure(d.base_parse_error), *_quote(d.base_output),
-            f"{md_inline(cand)}:" + _parse_failure(d.candidate_parse_error),
-            *_quote(d.candidate_output), ""]
+    gold = ("; ".join(f"{md_inline(k)} {md_code(_value(v))}" for k, v in d.gold.items())
+            if d.gold else "")
+    return [f"**item {md_inline(d.id, None)}**" + (f" (gold: {gold})" if gold else ""), "",
+            f"{md_inline(base)} ({_answer(d.base_parsed, d.base_parse_error)}), the end of "
+            "its output:", *_quote(d.base_output),
+            f"{md_inline(cand)} ({_answer(d.candidate_parsed, d.candidate_parse_error)}), the "
+            "end of its output:", *_quote(d.candidate_output), ""]
+
+
+def _ids(items) -> str:
+    """Whole ids (never cut inside one), the first MAX_IDS_LISTED, then how many more."""
+    shown = ", ".join(md_inline(d.id, None) for d in items[:MAX_IDS_LISTED])
+    more = len(items) - MAX_IDS_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def discordant_section(c: Comparison) -> list[str]:
@@ -169,8 +189,7 @@ def discordant_section(c: Comparison) -> list[str]:
                              ("Gained (base failed, candidate passed)", t.gained)):
             if not items:
                 continue
-            ids = md_inline(", ".join(d.id for d in items), 300)
-            lines += [f"<details><summary>{title}: {len(items)} — {ids}</summary>", ""]
+            lines += [f"<details><summary>{title}: {len(items)} — {_ids(items)}</summary>", ""]
             for d in items[:MAX_LISTED]:
                 lines += _item(d, c.base.label, c.candidate.label)
             if len(items) > MAX_LISTED:

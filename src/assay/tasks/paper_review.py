@@ -315,6 +315,7 @@ def _details(records: Sequence[Record]) -> dict[str, Any]:
     if rows:
         out["confusion"] = {"tp": int(cells[0]), "fn": int(cells[1] + cells[2]),
                             "fp": int(cells[3]), "tn": int(cells[4]), "positive": ACCEPT,
+                            "negative": REJECT,
                             "parse_failures_counted_as_errors": True}
         out["baselines"] = {
             "always_accept": {s: _always_accept(s).value(records) for s in BINARY},

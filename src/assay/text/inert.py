@@ -12,7 +12,8 @@ or from a model, so each renderer passes them through one of these functions:
   ``</details>`` are text; an entity decodes to text, never to a tag), newlines as spaces, cut.
 - ``md_code(text)``: an inline code span that holds any text; ``md_fence(text)``: a fenced block
   whose fence is longer than any backtick run inside (the text itself is kept), cut.
-- ``cut(text, limit)``: at most ``limit`` characters, saying how many were left out.
+- ``cut(text, limit)``: at most ``limit`` characters, saying how many were left out;
+  ``cut_start(text, limit)`` keeps the end instead (where a review's decision line is).
 
 Every function strips what ``terminal`` strips first, because a report is also printed to a
 terminal (``assay report``).
@@ -22,7 +23,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CELL_CHARS", "FENCE_CHARS", "INLINE_CHARS", "cell", "cut", "md_code", "md_fence",
+__all__ = ["CELL_CHARS", "FENCE_CHARS", "INLINE_CHARS", "cell", "cut", "cut_start", "md_code",
+           "md_fence",
            "md_inline", "one_line", "terminal"]
 
 CELL_CHARS = 120      # a terminal table cell
@@ -52,6 +54,13 @@ def cut(text: str, limit: int | None) -> str:
     if limit is None or len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+
+
+def cut_start(text: str, limit: int | None) -> str:
+    """``text`` when it fits in ``limit`` characters, else how much was left out and its end."""
+    if limit is None or len(text) <= limit:
+        return text
+    return f"({len(text) - limit:,} earlier characters left out) ...{text[-limit:]}"
 
 
 def terminal(value: object) -> str:
@@ -94,9 +103,11 @@ def md_code(value: object, limit: int | None = INLINE_CHARS) -> str:
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
-def md_fence(value: object, limit: int | None = FENCE_CHARS, info: str = "") -> list[str]:
-    """The lines of a fenced code block holding ``value`` (cut), fenced by more backticks than
-    any run inside it, so nothing in the text can close the block early."""
-    text = cut(terminal(value), limit)
+def md_fence(value: object, limit: int | None = FENCE_CHARS, info: str = "",
+             tail: bool = False) -> list[str]:
+    """The lines of a fenced code block holding ``value`` (cut: its start kept, or its end with
+    ``tail``), fenced by more backticks than any run inside it, so nothing in the text can close
+    the block early."""
+    text = (cut_start if tail else cut)(terminal(value), limit)
     ticks = "`" * max(3, max((len(r) for r in _BACKTICK_RUN.findall(text)), default=0) + 1)
     return [ticks + info, text, ticks]

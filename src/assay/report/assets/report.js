@@ -2,7 +2,9 @@
 // The page script of report.html. Every value comes from the JSON data block and is inserted
 // with textContent (never innerHTML), so no text in the data can become markup.
 (function () {
+  var t0 = performance.now();
   var D = JSON.parse(document.getElementById("assay-data").textContent);
+  var tParsed = performance.now();
   var ROW = 28, PAD = 12;
   var items = D.items, view = [], sel = -1, hay = null;
 
@@ -30,7 +32,7 @@
     document.getElementById("subtitle").textContent = "Paired comparison on " + D.nItems +
       " items; " + Math.round(D.level * 100) + "% intervals. Base: " + D.base +
       "; candidate: " + D.cand + ".";
-    document.getElementById("h-base").textContent = D.base + " (base)";
+    document.getElementById("h-base").textContent = D.base === "base" ? "base" : D.base + " (base)";
     document.getElementById("h-cand").textContent = D.cand;
     var body = document.querySelector("#metrics tbody");
     D.metrics.forEach(function (m) {
@@ -234,10 +236,12 @@
     meta.appendChild(el("dt", "", "outcome" + (D.headline ? " (" + D.headline + ")" : "")));
     meta.appendChild(el("dd", "", it.o || "n/a"));
     Object.keys(it.gold).forEach(function (k) {
-      meta.appendChild(el("dt", "", "gold " + k)); meta.appendChild(el("dd", "", show(it.gold[k])));
+      meta.appendChild(el("dt", "", k === "gold" ? "gold" : "gold " + k));
+      meta.appendChild(el("dd", "", show(it.gold[k])));
     });
     Object.keys(it.sl).forEach(function (k) {
-      meta.appendChild(el("dt", "", "slice " + k)); meta.appendChild(el("dd", "", show(it.sl[k])));
+      meta.appendChild(el("dt", "", k === "slice" ? "slice" : "slice " + k));
+      meta.appendChild(el("dd", "", show(it.sl[k])));
     });
     d.appendChild(meta);
     d.appendChild(el("h3", "", "prompt"));
@@ -253,8 +257,8 @@
         pc = it.c.filter(function (p) { return p.pass === name; })[0];
       var ops = pb && pc ? diff(words(pb.out), words(pc.out)) : null;
       var sides = el("div", "sides");
-      sides.appendChild(pb ? passBlock(D.base + " (base)", pb, ops, -1) : el("p", "muted", "no " + name + " completion"));
-      sides.appendChild(pc ? passBlock(D.cand + " (candidate)", pc, ops, 1) : el("p", "muted", "no " + name + " completion"));
+      sides.appendChild(pb ? passBlock(D.base === "base" ? "base" : D.base + " (base)", pb, ops, -1) : el("p", "muted", "no " + name + " completion"));
+      sides.appendChild(pc ? passBlock(D.cand === "candidate" ? D.cand : D.cand + " (candidate)", pc, ops, 1) : el("p", "muted", "no " + name + " completion"));
       d.appendChild(sides);
     });
     if (it.j) {
@@ -310,5 +314,7 @@
     applyFilters();
     followHash();
   }
+  document.body.dataset.parseMs = String(Math.round(tParsed - t0));
+  document.body.dataset.initMs = String(Math.round(performance.now() - tParsed));
   document.body.dataset.ready = "1";
 })();
