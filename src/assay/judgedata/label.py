@@ -53,6 +53,9 @@ class LabelConfig:
     dpo: bool = False
     sft_min_confidence: int = 3
     dpo_min_confidence: int = 4
+    price_in: float | None = None
+    price_out: float | None = None
+    budget: float | None = None
 
 
 class GateFailed(AssayError):
@@ -174,7 +177,7 @@ def label_pairs(cfg: LabelConfig) -> LabelResult:
     ds = task.load(cfg.data)
     items = ds.items[:cfg.limit] if cfg.limit else ds.items
     out = Path(cfg.out)
-    ledger = Ledger()
+    ledger = Ledger(cfg.price_in, cfg.price_out, cfg.budget)
     with Store(Path(cfg.store) if cfg.store else DEFAULT_STORE) as store:
         lab = _Labellers(cfg, store, ledger, task)
         gate_card = _run_gate(cfg, lab, items, out)
@@ -247,7 +250,8 @@ def label_card(cfg: LabelConfig, rows: list[Labelled], gate_card, cross, ledger)
         "cross_check": {s: {k: v for k, v in c.items() if k != "ids"} for s, c in cross.items()},
         "warnings": [] if gate_card is not None else [
             "no --reference: the labels passed no gate"],
-        "ledger": ledger.to_dict()["totals"],
+        "ledger": {**ledger.to_dict()["totals"], "cost_usd": ledger.to_dict()["cost_usd"],
+                   "stopped_by_budget": ledger.to_dict()["stopped_by_budget"]},
     }
 
 
@@ -269,4 +273,5 @@ def from_distill(cfg) -> LabelConfig:
         limit=cfg.limit, api_key_env=cfg.api_key_env, timeout_s=cfg.timeout_s,
         max_retries=cfg.max_retries, backend_options=cfg.backend_options, sft=cfg.sft,
         dpo=cfg.dpo, sft_min_confidence=cfg.sft_min_confidence,
-        dpo_min_confidence=cfg.dpo_min_confidence)
+        dpo_min_confidence=cfg.dpo_min_confidence, price_in=cfg.price_in,
+        price_out=cfg.price_out, budget=cfg.budget)
