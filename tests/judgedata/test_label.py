@@ -115,3 +115,22 @@ def test_gate_proceeds_and_cross_check_disagreements_stay_out_of_training(small_
                       "length_burying"][k % 4] for k in range(len(modes))]
     card = json.loads((out / "dpo_card.json").read_text())
     assert card["verify"]["blocked"] is False and card["verify"]["median_ratio"] == 1.0
+
+
+def test_labelling_refuses_a_distill_flag_it_would_ignore(small_pairs, tmp_path):
+    path, _ = small_pairs
+    proc = distill(path, "http://127.0.0.1:9/v1", tmp_path / "out", "--sft", "--exclude",
+                   str(path))
+    assert proc.returncode == 2
+    line = proc.stderr.strip()
+    assert "\n" not in line and "--exclude and --reference" in line and "Fix:" in line
+    proc = distill(path, "http://127.0.0.1:9/v1", tmp_path / "out", "--sft", "--gate-n", "0")
+    assert proc.returncode == 2 and "field 'gate_n'" in proc.stderr
+
+
+def test_labelling_flags_belong_to_bias_judge(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "assay", "distill", "haiku-review", "--data",
+                           "x.jsonl", "--teacher", "openai:t@http://127.0.0.1:9/v1", "--out",
+                           str(tmp_path), "--dpo"], env=script_env(), capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and "--dpo and --task" in proc.stderr

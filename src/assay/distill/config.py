@@ -147,6 +147,12 @@ def check_labelling(cfg: DistillConfig) -> None:
                                     ("sft", cfg.sft), ("dpo", cfg.dpo)) if on)
         raise _conflict(flag, "task", f"disagree: --{flag} labels bias-judge pairs, the task "
                         f"is {cfg.task!r} (use `assay distill bias-judge`)")
+    for name, used in (("exclude", cfg.exclude), ("val_fraction", cfg.val_fraction),
+                       ("candidates", cfg.candidates > 1), ("keep", cfg.keep != "strict")):
+        if used:
+            raise _conflict(name, "reference", "disagree: bias-judge labelling (--reference, "
+                            "--cross-check, --sft, --dpo) does not use --"
+                            f"{name.replace('_', '-')} (leave it out)")
     for name, low in (("gate_n", 1), ("cross_check_n", 0), ("sft_min_confidence", 1),
                       ("dpo_min_confidence", 1)):
         _at_least(cfg, name, low)

@@ -56,6 +56,11 @@ class Pair:
         return (self.question.key, a, b)
 
 
+def bucket_of(item: dict) -> str | None:
+    """A pair item's bucket (``bucket``, or judge-from-scratch's ``pair_category``)."""
+    return item.get("bucket") or item.get("pair_category")
+
+
 def bucket_name(name: str) -> str:
     """A bucket by its name or short name (clear, subtle, tracked, tie, adversarial)."""
     if name in BUCKETS:

@@ -25,6 +25,7 @@ from ..errors import AssayError
 from ..tasks import ORIGINAL, SWAPPED, Check
 from ..tasks.bias_judge import MIRROR, BiasJudge, parse_verdict, words
 from ..train.swap import mirror_slots
+from .buckets import bucket_of
 from .labeller import judge_completion
 from .sft import thinking_rows
 
@@ -151,7 +152,7 @@ def dpo_rows(jobs: Sequence[dict], synths: dict[str, str | None]) -> list[dict]:
             rows.append({"id": f"{item['id']}::{pass_}", "pair_id": str(item["id"]),
                          "pass": pass_, "route": j["route"], "mode": j["mode"],
                          "prompt": judge.render(item, pass_), "chosen": c, "rejected": r,
-                         "confidence": lab.confidence, "bucket": item.get("bucket"),
+                         "confidence": lab.confidence, "bucket": bucket_of(item),
                          "category": item.get("category"), "slice": item.get("eval_slice")})
     return rows
 

@@ -3,8 +3,8 @@
 Pure functions over verdicts: which pairs make the dry run (seeded, a fixed share from the hard
 buckets), the agreement overall and on the hard buckets, the decision, and the cross-check
 disagreement by bucket. judge-from-scratch's gate: 50 pairs, 30 of them hard; proceed at >= 46/50
-overall and >= 24/30 on the hard ones; abort below 22/30 (between 22 and 23 it proceeds with a
-warning).
+overall and >= 24/30 on the hard ones; abort below 22/30. In between the run is *marginal*: it
+stops too, but the teacher is not written off (revise the labelling and run the dry run again).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .buckets import BUCKETS, HARD
+from .buckets import BUCKETS, HARD, bucket_of
 
 PROCEED, MARGINAL, ABORT = "proceed", "marginal", "abort"
 VERDICTS = ("A", "B", "TIE")
@@ -72,8 +72,8 @@ def dry_run_ids(items: Sequence[dict], rule: GateRule, seed: int) -> list[str]:
     """``rule.n`` pair ids, ``round(n * hard_share)`` of them from the hard buckets (as many as
     there are), drawn with ``seed``; in item order."""
     rng = np.random.default_rng(seed)
-    hard = [str(i["id"]) for i in items if i.get("bucket") in HARD]
-    easy = [str(i["id"]) for i in items if i.get("bucket") not in HARD]
+    hard = [str(i["id"]) for i in items if bucket_of(i) in HARD]
+    easy = [str(i["id"]) for i in items if bucket_of(i) not in HARD]
     n = min(rule.n, len(items))
     n_hard = min(round(n * rule.hard_share), len(hard))
     n_easy = min(n - n_hard, len(easy))
@@ -92,9 +92,9 @@ def decide(rule: GateRule, n: int, agree: int, hard_n: int, hard_agree: int) -> 
                                  _need(rule.abort_hard, hard_n))
     facts = (f"{agree}/{n} overall (need {need}), {hard_agree}/{hard_n} on hard buckets (need "
              f"{need_hard}, abort below {abort_at})")
-    if hard_agree < abort_at or agree < need:
+    if hard_agree < abort_at:
         return ABORT, facts
-    if hard_agree < need_hard:
+    if agree < need or hard_agree < need_hard:
         return MARGINAL, facts
     return PROCEED, facts
 
@@ -105,7 +105,7 @@ def gate(items: Sequence[dict], teacher: dict, reference: dict, rule: GateRule) 
     by_bucket = {b: {"n": 0, "agree": 0} for b in BUCKETS}
     confusion = {t: {r: 0 for r in (*VERDICTS, None)} for t in (*VERDICTS, None)}
     for item in items:
-        i, b = str(item["id"]), item.get("bucket")
+        i, b = str(item["id"]), bucket_of(item)
         t, r = teacher.get(i), reference.get(i)
         cell = by_bucket.setdefault(b, {"n": 0, "agree": 0})
         cell["n"] += 1
@@ -127,8 +127,8 @@ def disagreements(items: Sequence[dict], teacher: dict, others: dict[str, dict])
         checked = [i for i in items if str(i["id"]) in verdicts]
         differ = [i for i in checked if teacher.get(str(i["id"])) is None
                   or verdicts[str(i["id"])] != teacher[str(i["id"])]]
-        by = {b: {"n": sum(i.get("bucket") == b for i in checked),
-                  "disagree": sum(i.get("bucket") == b for i in differ)} for b in BUCKETS}
+        by = {b: {"n": sum(bucket_of(i) == b for i in checked),
+                  "disagree": sum(bucket_of(i) == b for i in differ)} for b in BUCKETS}
         out[name] = {"n": len(checked), "disagree": len(differ),
                      "rate": len(differ) / len(checked) if checked else None,
                      "by_bucket": by, "ids": sorted(str(i["id"]) for i in differ)}

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AssayError
-from .buckets import BUCKETS, HARD
-from .gate import ABORT, MARGINAL, GateResult, GateRule, disagreements, dry_run_ids, gate
+from .buckets import BUCKETS, HARD, bucket_of
+from .gate import ABORT, PROCEED, GateResult, GateRule, disagreements, dry_run_ids, gate
 from .labeller import Label, Labeller, read_label
+from .pairs import counts_of
 
 LABELS, GATE = "labels.jsonl", "gate"
 
@@ -52,6 +53,9 @@ class LabelConfig:
     dpo: bool = False
     sft_min_confidence: int = 3
     dpo_min_confidence: int = 4
+    price_in: float | None = None
+    price_out: float | None = None
+    budget: float | None = None
 
 
 class GateFailed(AssayError):
@@ -59,10 +63,11 @@ class GateFailed(AssayError):
 
     def __init__(self, result: GateResult, where: Path):
         self.result = result
-        super().__init__(f"labelling gate failed: {result.reason}; agreement by bucket: "
-                         f"{result.table()} (table in {where}). Fix: use a stronger teacher "
-                         "(--teacher) or revise the labelling, then rerun (stored answers are "
-                         "reused)")
+        what, fix = (("failed", "use a stronger teacher (--teacher)") if result.decision == ABORT
+                     else ("not passed (marginal)", "revise the labelling (or the teacher)"))
+        super().__init__(f"labelling gate {what}: {result.reason}; agreement by bucket: "
+                         f"{result.table()} (table in {where}). Fix: {fix}, then rerun (stored "
+                         "answers are reused)")
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ def _verdicts(texts: dict[str, str | None]) -> dict[str, str | None]:
 
 def cross_check_ids(items: Sequence[dict], n: int, seed: int) -> list[str]:
     """Up to ``n`` hard pairs, drawn with ``seed``, in item order."""
-    hard = [str(i["id"]) for i in items if i.get("bucket") in HARD]
+    hard = [str(i["id"]) for i in items if bucket_of(i) in HARD]
     pick = set(np.random.default_rng(seed + 1).permutation(hard)[:n].tolist()) if hard else set()
     return [i for i in (str(x["id"]) for x in items) if i in pick]
 
@@ -156,7 +161,7 @@ def _run_gate(cfg: LabelConfig, lab: _Labellers, items: list[dict], out: Path) -
     card["confusion"] = {str(k): {str(kk): vv for kk, vv in v.items()}
                          for k, v in result.confusion.items()}
     paths = write_card(out, card, GATE)
-    if result.decision == ABORT:
+    if result.decision != PROCEED:
         raise GateFailed(result, paths["card_md"])
     return card
 
@@ -172,7 +177,7 @@ def label_pairs(cfg: LabelConfig) -> LabelResult:
     ds = task.load(cfg.data)
     items = ds.items[:cfg.limit] if cfg.limit else ds.items
     out = Path(cfg.out)
-    ledger = Ledger()
+    ledger = Ledger(cfg.price_in, cfg.price_out, cfg.budget)
     with Store(Path(cfg.store) if cfg.store else DEFAULT_STORE) as store:
         lab = _Labellers(cfg, store, ledger, task)
         gate_card = _run_gate(cfg, lab, items, out)
@@ -234,15 +239,19 @@ def label_card(cfg: LabelConfig, rows: list[Labelled], gate_card, cross, ledger)
         "teacher_verdicts": dict(Counter(r.label.verdict for r in labelled)),
         "confidence": {str(k): v for k, v in sorted(Counter(
             r.label.confidence for r in labelled).items())},
-        "by_bucket": {b: sum(r.item.get("bucket") == b for r in rows) for b in BUCKETS},
+        "pairs_by": counts_of([r.item for r in rows]),
+        "kept_by": counts_of([r.item for r in rows if r.excluded is None]),
+        "excluded_by_bucket": {b: sum(bucket_of(r.item) == b and r.excluded is not None
+                                      for r in rows) for b in BUCKETS},
         "gate": None if gate_card is None else {
             k: gate_card[k] for k in ("n", "agree", "hard_n", "hard_agree", "decision",
                                       "reason")},
         "gate_by_bucket": None if gate_card is None else gate_card["by_bucket"],
         "cross_check": {s: {k: v for k, v in c.items() if k != "ids"} for s, c in cross.items()},
-        "warnings": ([f"labelling gate marginal: {gate_card['reason']}"]
-                     if gate_card and gate_card["decision"] == MARGINAL else []),
-        "ledger": ledger.to_dict()["totals"],
+        "warnings": [] if gate_card is not None else [
+            "no --reference: the labels passed no gate"],
+        "ledger": {**ledger.to_dict()["totals"], "cost_usd": ledger.to_dict()["cost_usd"],
+                   "stopped_by_budget": ledger.to_dict()["stopped_by_budget"]},
     }
 
 
@@ -264,4 +273,5 @@ def from_distill(cfg) -> LabelConfig:
         limit=cfg.limit, api_key_env=cfg.api_key_env, timeout_s=cfg.timeout_s,
         max_retries=cfg.max_retries, backend_options=cfg.backend_options, sft=cfg.sft,
         dpo=cfg.dpo, sft_min_confidence=cfg.sft_min_confidence,
-        dpo_min_confidence=cfg.dpo_min_confidence)
+        dpo_min_confidence=cfg.dpo_min_confidence, price_in=cfg.price_in,
+        price_out=cfg.price_out, budget=cfg.budget)

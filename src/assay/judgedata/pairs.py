@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import InputError
 from .bbq import LETTERS, BbqQuestion, read_bbq
 from .buckets import (BUCKETS, DEFAULT_PER_BUCKET, LENGTH_RATIO, Pair, allocate,
-                      allocation_order, bucket_name, gold, pools)
+                      allocation_order, bucket_name, bucket_of, gold, pools)
 from .responses import CLASSES, Candidate, classify, option_candidates
 
 IN_DIST = "in_dist"
@@ -167,12 +167,13 @@ def build_pairs(cfg: PairsConfig, candidates: dict[str, list[Candidate]] | None 
 
 
 def _counts(items: Sequence[dict], key: str) -> dict[str, int]:
-    return dict(sorted(Counter(str(i[key]) for i in items).items()))
+    return dict(sorted(Counter(str(i.get(key)) for i in items).items()))
 
 
 def counts_of(items: Sequence[dict]) -> dict:
     """Pairs per bucket, category, slice and gold label."""
-    return {"n": len(items), "bucket": _counts(items, "bucket"),
+    return {"n": len(items), "bucket": dict(sorted(Counter(str(bucket_of(i))
+                                                        for i in items).items())),
             "category": _counts(items, "category"), "slice": _counts(items, "eval_slice"),
             "label": _counts(items, "human_verdict")}
 

@@ -17,6 +17,7 @@ from ..errors import AssayError
 from ..tasks import ORIGINAL, SWAPPED
 from ..tasks.bias_judge import MIRROR, BiasJudge
 from ..train.swap import mirror_slots
+from .buckets import bucket_of
 from .labeller import Label, judge_completion
 
 SFT = "sft.jsonl"
@@ -58,7 +59,7 @@ def sft_rows(labelled: Sequence, min_confidence: int = 3) -> list[dict]:
             rows.append({"id": f"{r.item['id']}::{pass_}", "pair_id": str(r.item["id"]),
                          "pass": pass_, "prompt": task.render(r.item, pass_),
                          "completion": judge_completion(lab), "verdict": lab.verdict,
-                         "confidence": lab.confidence, "bucket": r.item.get("bucket"),
+                         "confidence": lab.confidence, "bucket": bucket_of(r.item),
                          "category": r.item.get("category"),
                          "slice": r.item.get("eval_slice")})
     return rows
