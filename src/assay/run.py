@@ -80,6 +80,12 @@ class EvalConfig:
     timeout_s: float = opt(DEFAULT_TIMEOUT_S, "Seconds one request may take (openai).",
                            metavar="SECONDS")
     max_retries: int = opt(5, "Retries per request (openai).", metavar="N")
+    rpm: float | None = opt(None, "Requests per minute each model may send (openai): a "
+                            "token bucket, one request at a time, so the requests are spread "
+                            "evenly.", metavar="N")
+    tpm: float | None = opt(None, "Tokens per minute each model may use (openai): each request "
+                            "is charged prompt characters / 4 + max_tokens before it is sent, "
+                            "corrected by the usage the server reports.", metavar="N")
     extra_body: dict | None = opt(None, "JSON merged into each request (or KEY=VALUE, "
                                   "repeatable), e.g. '{\"chat_template_kwargs\": "
                                   "{\"enable_thinking\": false}}' for vLLM.", metavar="JSON")
@@ -190,6 +196,10 @@ class RunObserver:
     def retrying(self, label: str, message: str) -> None:
         """A request waits before another attempt; the message says why and for how long."""
 
+    def limited(self, label: str, message: str) -> None:
+        """The rate limiter (--rpm, --tpm) holds a request; the message names the limit and
+        the wait."""
+
     def finished(self) -> None:
         """Generation is over (or was stopped)."""
 
@@ -249,7 +259,8 @@ def prepare_model(spec: ModelSpec, prompts: Sequence[Prompt], cfg: EvalConfig, t
     backend = make_backend(spec, cfg.backend_options, concurrency=cfg.concurrency,
                            api_key_env=cfg.api_key_env,
                            batch_size=cfg.batch_size, timeout_s=cfg.timeout_s,
-                           max_retries=cfg.max_retries, extra_body=cfg.extra_body)
+                           max_retries=cfg.max_retries, extra_body=cfg.extra_body,
+                           rpm=cfg.rpm, tpm=cfg.tpm)
     if hasattr(backend, "fetch_served"):  # what the server says it serves joins the identity
         backend.fetch_served()
     identity = backend.identity()
@@ -286,6 +297,9 @@ class _Generation:
 
     def on_retry(self, job: ModelJob):
         return lambda message: self.observer.retrying(job.spec.label, message)
+
+    def on_wait(self, job: ModelJob):
+        return lambda message: self.observer.limited(job.spec.label, message)
 
 
 def generate_all(jobs: Sequence[ModelJob], gen: _Generation) -> float:
@@ -324,7 +338,8 @@ async def _generate_served(jobs: Sequence[ModelJob], gen: _Generation) -> None:
     async def one(job: ModelJob) -> None:
         t = time.perf_counter()
         gen.observer.generating(job.spec.label)
-        await job.backend.agenerate(job.missing, gen.on_done(job), gen.on_retry(job))
+        await job.backend.agenerate(job.missing, gen.on_done(job), gen.on_retry(job),
+                                    gen.on_wait(job))
         job.generation_wall_s = time.perf_counter() - t
 
     await _all_or_none([_preflight(j) for j in jobs])
@@ -597,6 +612,7 @@ def load_dataset(task: Task, data: str, skip_invalid: bool, limit: int | None) -
 # (setting, smallest allowed value); None means "the task's default" and is always allowed
 _MINIMA = (("max_tokens", 1), ("samples", 0), ("concurrency", 1), ("max_errors", 0),
            ("top_logprobs", 0), ("limit", 1), ("batch_size", 1), ("max_retries", 0))
+_POSITIVE = ("timeout_s", "rpm", "tpm")  # None (not given) is always allowed
 
 
 def check_config(cfg: EvalConfig) -> None:
@@ -614,9 +630,14 @@ def check_config(cfg: EvalConfig) -> None:
                 "max_tokens", "samples") else ""
             raise AssayError(f"{flag} must be at least {low} (got {value}). Fix: give {flag} "
                              f"{low} or more{default}")
-    if cfg.timeout_s <= 0:
-        raise AssayError(f"--timeout-s must be positive (got {cfg.timeout_s:g}). Fix: give "
-                         "the seconds one request may take, e.g. --timeout-s 120")
+    examples = {"timeout_s": "--timeout-s 120", "rpm": "--rpm 500", "tpm": "--tpm 200000"}
+    for name in _POSITIVE:
+        value = getattr(cfg, name)
+        if value is not None and value <= 0:
+            flag = "--" + name.replace("_", "-")
+            raise AssayError(f"{flag} must be positive (got {value:g}). Fix: give e.g. "
+                             f"{examples[name]}" + ("" if name == "timeout_s" else
+                                                    ", or leave it out for no limit"))
 
 
 def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:

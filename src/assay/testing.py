@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ class ServerStats:
     max_in_flight: int = 0
     bodies: list[dict] = field(default_factory=list)
     headers: list[dict] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each chat request
 
 
 class FakeOpenAIServer:
@@ -169,6 +171,7 @@ class FakeOpenAIServer:
         with self._lock:
             index = self.stats.requests
             self.stats.requests += 1
+            self.stats.arrivals.append(time.monotonic())
             self.stats.in_flight += 1
             self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
         try:

@@ -63,6 +63,8 @@ def distill_command(
     api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help=h("api_key_env")),
     timeout_s: float = typer.Option(300.0, "--timeout-s", help=h("timeout_s")),
     max_retries: int = typer.Option(5, "--max-retries", help=h("max_retries")),
+    rpm: Optional[float] = typer.Option(None, "--rpm", help=h("rpm")),
+    tpm: Optional[float] = typer.Option(None, "--tpm", help=h("tpm")),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     from ..distill import DistillConfig, distill
@@ -77,7 +79,8 @@ def distill_command(
         seed=seed, limit=limit, skip_invalid=skip_invalid, cache=cache,
         task_options=parse_pairs(task_option or [], "--task-option"), task_module=task_module,
         backend_options=parse_pairs(backend_option or [], "--backend-option"),
-        api_key_env=api_key_env, timeout_s=timeout_s, max_retries=max_retries)
+        api_key_env=api_key_env, timeout_s=timeout_s, max_retries=max_retries, rpm=rpm,
+        tpm=tpm)
     result = distill(cfg, on_attempt=_progress(not as_json))
     _show(result, as_json)
 

@@ -67,6 +67,11 @@ class DistillConfig:
                            "key (never stored).")
     timeout_s: float = opt(300.0, "Per-request timeout of a served teacher.")
     max_retries: int = opt(5, "Retries of a failed teacher request.")
+    rpm: float | None = opt(None, "Teacher requests per minute (a served teacher): spread "
+                            "evenly by a token bucket.")
+    tpm: float | None = opt(None, "Teacher tokens per minute (a served teacher): prompt "
+                            "characters / 4 + max_tokens a request, corrected by the reported "
+                            "usage.")
     backend_options: dict = opt({}, "Backend settings (as --backend-option in `assay eval`).")
 
 
@@ -98,6 +103,10 @@ def check_config(cfg: DistillConfig) -> None:
                       ("ngram", 1), ("max_tokens", 1), ("limit", 1), ("temperature", 0),
                       ("relevance_tol", 0), ("price_in", 0), ("price_out", 0), ("budget", 0)):
         _at_least(cfg, name, low)
+    for name in ("rpm", "tpm"):
+        if getattr(cfg, name) is not None and getattr(cfg, name) <= 0:
+            raise InputError("must be positive", field=name, value=getattr(cfg, name),
+                             fix=f"give the server's limit, or leave --{name} out for none")
     if not 0.0 <= cfg.val_fraction < 1.0:
         raise InputError("must be in [0, 1)", field="val_fraction", value=cfg.val_fraction)
     if not 0.0 < cfg.near_dup_threshold <= 1.0:

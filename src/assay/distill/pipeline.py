@@ -100,7 +100,8 @@ def distill(cfg: DistillConfig,
             cfg.teacher, store, ledger, temperature=cfg.temperature,
             max_tokens=cfg.max_tokens or task.max_tokens, concurrency=cfg.concurrency,
             seed=cfg.seed, api_key_env=cfg.api_key_env, timeout_s=cfg.timeout_s,
-            max_retries=cfg.max_retries, backend_options=cfg.backend_options, cache=cfg.cache)
+            max_retries=cfg.max_retries, backend_options=cfg.backend_options, cache=cfg.cache,
+            rpm=cfg.rpm, tpm=cfg.tpm)
         runs, loop_wall = _run_loop(task, teacher, clean, cfg, on_attempt)
     sels = {r.item_id: select(task, r, keep=cfg.keep, relevance_tol=cfg.relevance_tol)
             for r in runs}
