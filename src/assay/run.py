@@ -28,6 +28,7 @@ from .models.openai import DEFAULT_TIMEOUT_S
 from .models import Completion, Decoding, ModelSpec, Request, make_backend, parse_labeled
 from .rundir import (ITEMS, MANIFEST, METRICS, Run, check_out_dir, default_run_dir,
                      existing_run)
+from .shard import Shard, parse_shard, shard_items
 from .store import DEFAULT_STORE, Store, canonical_hash, model_key
 from .tasks import ORIGINAL, Output, Task, Unparsed, get_task, load_task_module
 
@@ -76,6 +77,10 @@ class EvalConfig:
                              "JSON when it parses).", flag="--task-option", metavar="KEY=VALUE")
     task_module: str | None = opt(None, "Import your own task module.", metavar="MODULE")
     limit: int | None = opt(None, "Only the first N items.", metavar="N")
+    shard: str | None = opt(None, "K/N: run only the items whose id hashes to shard K of N "
+                            "(0-based; after --limit), with its own store (default "
+                            ".assay/store-shard-K-of-N.sqlite); `assay merge` joins the N run "
+                            "directories.", metavar="K/N")
     batch_size: int = opt(8, "Batch size of local (hf) generation.", metavar="N")
     timeout_s: float = opt(DEFAULT_TIMEOUT_S, "Seconds one request may take (openai).",
                            metavar="SECONDS")
@@ -602,11 +607,21 @@ def check_revisions(revisions: dict, specs: Sequence[ModelSpec]) -> None:
                              "LABEL=REV with the LABEL of a --model LABEL=SPEC")
 
 
-def load_dataset(task: Task, data: str, skip_invalid: bool, limit: int | None) -> Dataset:
+def load_dataset(task: Task, data: str, skip_invalid: bool, limit: int | None,
+                 shard: Shard | None = None) -> Dataset:
+    """The task's items: the first ``limit``, then those of ``shard``."""
     ds = task.load(data, skip_invalid=skip_invalid)
-    if limit is not None:
-        ds = Dataset(ds.items[:limit], ds.path, ds.sha256, ds.skipped)
+    if limit is not None or shard is not None:
+        items = ds.items[:limit] if limit is not None else ds.items
+        ds = Dataset(shard_items(items, shard), ds.path, ds.sha256, ds.skipped)
     return ds
+
+
+def check_shard_nonempty(ds: Dataset, shard: Shard | None, data: str) -> None:
+    if shard is not None and not ds.items:
+        raise AssayError(f"--shard {shard}: no item of {data} hashes to shard {shard.index} "
+                         f"of {shard.count}. Fix: split into fewer shards (N smaller than the "
+                         "number of items)")
 
 
 # (setting, smallest allowed value); None means "the task's default" and is always allowed
@@ -630,6 +645,7 @@ def check_config(cfg: EvalConfig) -> None:
                 "max_tokens", "samples") else ""
             raise AssayError(f"{flag} must be at least {low} (got {value}). Fix: give {flag} "
                              f"{low} or more{default}")
+    parse_shard(cfg.shard)
     examples = {"timeout_s": "--timeout-s 120", "rpm": "--rpm 500", "tpm": "--tpm 200000"}
     for name in _POSITIVE:
         value = getattr(cfg, name)
@@ -655,14 +671,17 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     specs = _parse_models(cfg.models)
     check_revisions(cfg.model_revisions, specs)
-    ds = load_dataset(task, cfg.data, cfg.skip_invalid, cfg.limit)
+    shard = parse_shard(cfg.shard)
+    ds = load_dataset(task, cfg.data, cfg.skip_invalid, cfg.limit, shard)
+    check_shard_nonempty(ds, shard, cfg.data)
     samples = cfg.samples if cfg.samples is not None else task.samples
     earlier = existing_run(out, task.name, {s.label: str(s) for s in specs}, ds.sha256,
                            cfg.force)
     prompts = plan_prompts(task, ds.items, samples)
     items_by_id = {str(i["id"]): i for i in ds.items}
     started = utc_now()
-    store_path = Path(cfg.store) if cfg.store else DEFAULT_STORE
+    store_path = Path(cfg.store) if cfg.store else (
+        shard.default_store(DEFAULT_STORE.parent) if shard else DEFAULT_STORE)
     records_by_model, model_info = {}, {}
     with Store(store_path) as store:
         jobs = [prepare_model(spec, prompts, cfg, task, store) for spec in specs]
@@ -692,6 +711,7 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     manifest = _manifest(cfg, task, ds, samples, model_info, totals, metrics, started,
                          len(prompts), store_path)
     manifest["coverage"] = coverage_of(records_by_model, list(items_by_id))
+    manifest["shard"] = shard.to_dict() if shard else None
     write_run_dir(out, manifest, records, metrics)
     if errors > cfg.max_errors:
         raise AssayError(f"{errors} completion(s) failed (more than --max-errors "

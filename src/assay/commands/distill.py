@@ -52,6 +52,7 @@ def distill_command(
     seed: int = typer.Option(0, "--seed", help=h("seed")),
     cache: bool = typer.Option(True, "--cache/--no-cache", help=h("cache")),
     limit: Optional[int] = typer.Option(None, "--limit", help=h("limit")),
+    shard: Optional[str] = typer.Option(None, "--shard", metavar="K/N", help=h("shard")),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help=h("skip_invalid")),
     task_option: Optional[list[str]] = typer.Option(None, "--task-option",
                                                     help="KEY=VALUE, repeatable. "
@@ -76,7 +77,7 @@ def distill_command(
         max_tokens=max_tokens, concurrency=concurrency, relevance_tol=relevance_tol, keep=keep,
         near_dup_threshold=near_dup_threshold, exclude=list(exclude or []), ngram=ngram,
         price_in=price_in, price_out=price_out, budget=budget, val_fraction=val_fraction,
-        seed=seed, limit=limit, skip_invalid=skip_invalid, cache=cache,
+        seed=seed, limit=limit, shard=shard, skip_invalid=skip_invalid, cache=cache,
         task_options=parse_pairs(task_option or [], "--task-option"), task_module=task_module,
         backend_options=parse_pairs(backend_option or [], "--backend-option"),
         api_key_env=api_key_env, timeout_s=timeout_s, max_retries=max_retries, rpm=rpm,

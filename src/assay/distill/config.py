@@ -60,6 +60,9 @@ class DistillConfig:
                       "again (a re-served teacher under the same name) and the new answers "
                       "supersede the stored ones, which stay in the store's history.")
     limit: int | None = opt(None, "Use only the first N items.")
+    shard: str | None = opt(None, "K/N: distil only the items whose id hashes to shard K of N "
+                            "(after --limit), with its own store (default "
+                            ".assay/store-shard-K-of-N.sqlite).")
     skip_invalid: bool = opt(False, "Skip items that fail the task's schema (counted).")
     task_options: dict = opt({}, "Options of the task's constructor.")
     task_module: str | None = opt(None, "Import your own task module (as in `assay eval`).")
@@ -103,6 +106,9 @@ def check_config(cfg: DistillConfig) -> None:
                       ("ngram", 1), ("max_tokens", 1), ("limit", 1), ("temperature", 0),
                       ("relevance_tol", 0), ("price_in", 0), ("price_out", 0), ("budget", 0)):
         _at_least(cfg, name, low)
+    from ..shard import parse_shard
+
+    parse_shard(cfg.shard)
     for name in ("rpm", "tpm"):
         if getattr(cfg, name) is not None and getattr(cfg, name) <= 0:
             raise InputError("must be positive", field=name, value=getattr(cfg, name),
