@@ -42,7 +42,8 @@ class EvalConfig:
                     "by --task-module.", metavar="TASK")
     data: str = opt("", "Items: JSONL, JSON, Parquet or an HF dataset dir.", metavar="FILE")
     models: list = opt([], "LABEL=SPEC, repeatable. SPEC: openai:MODEL@URL[,URL2] | "
-                       "hf:PATH[+ADAPTER] | vllm:PATH[+ADAPTER].", flag="--model",
+                       "openai-batch:MODEL@URL (the Batch API) | hf:PATH[+ADAPTER] | "
+                       "vllm:PATH[+ADAPTER].", flag="--model",
                        metavar="LABEL=SPEC")
     model_revisions: dict = opt({}, "LABEL=REV, repeatable: a revision (git sha, adapter "
                                 "hash, date) that joins the model's identity, for servers that "
@@ -205,6 +206,9 @@ class RunObserver:
         """The rate limiter (--rpm, --tpm) holds a request; the message names the limit and
         the wait."""
 
+    def status(self, label: str, message: str) -> None:
+        """News from a backend that works in the background (a batch submitted, its status)."""
+
     def finished(self) -> None:
         """Generation is over (or was stopped)."""
 
@@ -268,6 +272,8 @@ def prepare_model(spec: ModelSpec, prompts: Sequence[Prompt], cfg: EvalConfig, t
                            rpm=cfg.rpm, tpm=cfg.tpm)
     if hasattr(backend, "fetch_served"):  # what the server says it serves joins the identity
         backend.fetch_served()
+    if hasattr(backend, "attach_store"):  # a batch backend journals its batches there
+        backend.attach_store(store)
     identity = backend.identity()
     if spec.label in cfg.model_revisions:
         identity = {**identity, "revision": str(cfg.model_revisions[spec.label])}
@@ -324,6 +330,8 @@ def generate_all(jobs: Sequence[ModelJob], gen: _Generation) -> float:
         if job.missing and job not in served:
             t = time.perf_counter()
             gen.observer.generating(job.spec.label)
+            if hasattr(job.backend, "notify"):
+                job.backend.notify = lambda m, label=job.spec.label: gen.observer.status(label, m)
             job.backend.generate(job.missing, gen.on_done(job))
             job.generation_wall_s = time.perf_counter() - t
     return time.perf_counter() - start

@@ -150,6 +150,8 @@ class FakeOpenAIServer:
                     status = 200 if self.ollama_digests is not None else 404
                     await _send(writer, status, json.dumps({"models": tags}).encode())
                     continue
+                if await self._route(writer, method, path, headers, body):
+                    continue
                 keep = await self._respond(writer, headers, body)
                 if not keep:
                     break
@@ -157,6 +159,10 @@ class FakeOpenAIServer:
             pass
         finally:
             writer.close()
+
+    async def _route(self, writer, method: str, path: str, headers: dict, body: bytes) -> bool:
+        """Answer other endpoints (a subclass's); False sends the request to chat."""
+        return False
 
     async def _list_models(self, writer) -> None:
         with self._lock:

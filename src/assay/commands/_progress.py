@@ -77,6 +77,9 @@ class _Counting(RunObserver):
         m.limited += 1
         m.last_limit = message
 
+    def status(self, label, message):
+        self.say(f"{label}: {message}")
+
 
 def status_line(label: str, m: _Model, now: float | None = None) -> str:
     """`base: 120/300 (40%), 12.3 req/s, 0 errors, ETA 15 s` (plus the latest retry)."""

@@ -25,7 +25,8 @@ class DistillConfig:
     data: str = opt("", "Items to distil (JSONL, JSON, Parquet, or what the task's loader "
                     "reads).")
     teacher: str = opt("", "Teacher model spec: openai:MODEL@BASE_URL (any OpenAI-compatible "
-                       "server), hf:PATH or vllm:PATH.")
+                       "server), openai-batch:MODEL@BASE_URL (the Batch API: one batch a "
+                       "round, resumable), hf:PATH or vllm:PATH.")
     out: str = opt("runs/distill", "Output directory: candidates.jsonl, train.jsonl "
                    "(val.jsonl), card.md, card.json.")
     store: str | None = opt(None, "The completion journal (default .assay/store.sqlite, the "
@@ -51,6 +52,9 @@ class DistillConfig:
     ngram: int = opt(13, "n of the n-gram contamination test (GPT-3 used 13).")
     price_in: float | None = opt(None, "USD per 1M prompt tokens (gives the cost).")
     price_out: float | None = opt(None, "USD per 1M completion tokens (gives the cost).")
+    batch_rate: float = opt(0.5, "Share of --price-in/--price-out charged for a batch teacher "
+                            "(openai-batch): the Batch API is half price at OpenAI and "
+                            "Anthropic.")
     budget: float | None = opt(None, "USD: stop cleanly before a request that could exceed it "
                                "(the total includes stored completions; rerun with a higher "
                                "budget to continue).")
@@ -113,6 +117,9 @@ def check_config(cfg: DistillConfig) -> None:
         if getattr(cfg, name) is not None and getattr(cfg, name) <= 0:
             raise InputError("must be positive", field=name, value=getattr(cfg, name),
                              fix=f"give the server's limit, or leave --{name} out for none")
+    if not 0.0 < cfg.batch_rate <= 1.0:
+        raise InputError("must be in (0, 1]", field="batch_rate", value=cfg.batch_rate,
+                         fix="give the batch price as a share of the synchronous one, e.g. 0.5")
     if not 0.0 <= cfg.val_fraction < 1.0:
         raise InputError("must be in [0, 1)", field="val_fraction", value=cfg.val_fraction)
     if not 0.0 < cfg.near_dup_threshold <= 1.0:

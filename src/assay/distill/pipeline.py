@@ -85,6 +85,7 @@ def distill(cfg: DistillConfig,
             on_attempt: Callable[[Attempt], None] = lambda a: None) -> DistillResult:
     """Run a distillation end to end and write DIR/{candidates,train,val}.jsonl and the card."""
     from ..run import build_task, check_shard_nonempty, git_commit, load_dataset, utc_now
+    from ..models import parse_spec
     from ..shard import parse_shard
     from .teacher import build_teacher
 
@@ -96,7 +97,9 @@ def distill(cfg: DistillConfig,
     check_shard_nonempty(ds, shard, cfg.data)
     sets = [exclusion_set(task, p, cfg.ngram) for p in cfg.exclude]
     clean, hits = split_contaminated(task, ds.items, sets)
-    ledger = Ledger(cfg.price_in, cfg.price_out, cfg.budget)
+    batched = parse_spec(cfg.teacher).backend == "openai-batch"
+    ledger = Ledger(cfg.price_in, cfg.price_out, cfg.budget,
+                    rate=cfg.batch_rate if batched else 1.0)
     store_path = Path(cfg.store) if cfg.store else (
         shard.default_store(DEFAULT_STORE.parent) if shard else DEFAULT_STORE)
     with Store(store_path) as store:

@@ -162,6 +162,8 @@ def build_teacher(spec_text: str, store: Store, ledger: Ledger, *, temperature: 
     backend = make_backend(spec, backend_options, concurrency=concurrency,
                            api_key_env=api_key_env, timeout_s=timeout_s,
                            max_retries=max_retries, rpm=rpm, tpm=tpm)
+    if hasattr(backend, "attach_store"):  # a batch backend journals its batches there
+        backend.attach_store(store)
     return spec, Teacher(backend, store, ledger, temperature=temperature,
                          max_tokens=max_tokens, concurrency=concurrency, seed=seed, cache=cache)
 

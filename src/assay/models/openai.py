@@ -240,19 +240,7 @@ class OpenAIBackend:
         return next(u for u, n in self._in_flight.items() if n == low)
 
     def _body(self, req: Request) -> dict[str, Any]:
-        d = req.decoding
-        body: dict[str, Any] = {"model": self.spec.model, "messages": list(req.messages),
-                                "temperature": d.temperature, "max_tokens": d.max_tokens}
-        if d.top_p != 1.0:
-            body["top_p"] = d.top_p
-        if d.seed is not None:
-            body["seed"] = d.seed
-        if d.logprobs:
-            body["logprobs"] = True
-            if d.top_logprobs:
-                body["top_logprobs"] = d.top_logprobs
-        body.update(self.extra_body)
-        return body
+        return chat_body(self.spec.model, req, self.extra_body)
 
     async def _complete(self, client, req: Request,
                         on_retry: Callable[[str], None] | None = None,
@@ -344,6 +332,23 @@ class OpenAIBackend:
         """Exponential backoff with full jitter."""
         cap = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
         return self._rng.uniform(0, cap)
+
+
+def chat_body(model: str, req: Request, extra_body: dict | None = None) -> dict[str, Any]:
+    """The body of a chat-completions request (synchronous or in a batch's JSONL)."""
+    d = req.decoding
+    body: dict[str, Any] = {"model": model, "messages": list(req.messages),
+                            "temperature": d.temperature, "max_tokens": d.max_tokens}
+    if d.top_p != 1.0:
+        body["top_p"] = d.top_p
+    if d.seed is not None:
+        body["seed"] = d.seed
+    if d.logprobs:
+        body["logprobs"] = True
+        if d.top_logprobs:
+            body["top_logprobs"] = d.top_logprobs
+    body.update(extra_body or {})
+    return body
 
 
 def _cause(exc: Exception, url: str) -> str:
