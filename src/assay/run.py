@@ -28,6 +28,7 @@ from .models.openai import DEFAULT_TIMEOUT_S
 from .models import Completion, Decoding, ModelSpec, Request, make_backend, parse_labeled
 from .rundir import (ITEMS, MANIFEST, METRICS, Run, check_out_dir, default_run_dir,
                      existing_run)
+from .shard import Shard, parse_shard, shard_items
 from .store import DEFAULT_STORE, Store, canonical_hash, model_key
 from .tasks import ORIGINAL, Output, Task, Unparsed, get_task, load_task_module
 
@@ -41,7 +42,8 @@ class EvalConfig:
                     "by --task-module.", metavar="TASK")
     data: str = opt("", "Items: JSONL, JSON, Parquet or an HF dataset dir.", metavar="FILE")
     models: list = opt([], "LABEL=SPEC, repeatable. SPEC: openai:MODEL@URL[,URL2] | "
-                       "hf:PATH[+ADAPTER] | vllm:PATH[+ADAPTER].", flag="--model",
+                       "openai-batch:MODEL@URL (the Batch API) | hf:PATH[+ADAPTER] | "
+                       "vllm:PATH[+ADAPTER].", flag="--model",
                        metavar="LABEL=SPEC")
     model_revisions: dict = opt({}, "LABEL=REV, repeatable: a revision (git sha, adapter "
                                 "hash, date) that joins the model's identity, for servers that "
@@ -76,10 +78,20 @@ class EvalConfig:
                              "JSON when it parses).", flag="--task-option", metavar="KEY=VALUE")
     task_module: str | None = opt(None, "Import your own task module.", metavar="MODULE")
     limit: int | None = opt(None, "Only the first N items.", metavar="N")
+    shard: str | None = opt(None, "K/N: run only the items whose id hashes to shard K of N "
+                            "(0-based; after --limit), with its own store (default "
+                            ".assay/store-shard-K-of-N.sqlite); `assay merge` joins the N run "
+                            "directories.", metavar="K/N")
     batch_size: int = opt(8, "Batch size of local (hf) generation.", metavar="N")
     timeout_s: float = opt(DEFAULT_TIMEOUT_S, "Seconds one request may take (openai).",
                            metavar="SECONDS")
     max_retries: int = opt(5, "Retries per request (openai).", metavar="N")
+    rpm: float | None = opt(None, "Requests per minute each model may send (openai): a "
+                            "token bucket, one request at a time, so the requests are spread "
+                            "evenly.", metavar="N")
+    tpm: float | None = opt(None, "Tokens per minute each model may use (openai): each request "
+                            "is charged prompt characters / 4 + max_tokens before it is sent, "
+                            "corrected by the usage the server reports.", metavar="N")
     extra_body: dict | None = opt(None, "JSON merged into each request (or KEY=VALUE, "
                                   "repeatable), e.g. '{\"chat_template_kwargs\": "
                                   "{\"enable_thinking\": false}}' for vLLM.", metavar="JSON")
@@ -190,6 +202,13 @@ class RunObserver:
     def retrying(self, label: str, message: str) -> None:
         """A request waits before another attempt; the message says why and for how long."""
 
+    def limited(self, label: str, message: str) -> None:
+        """The rate limiter (--rpm, --tpm) holds a request; the message names the limit and
+        the wait."""
+
+    def status(self, label: str, message: str) -> None:
+        """News from a backend that works in the background (a batch submitted, its status)."""
+
     def finished(self) -> None:
         """Generation is over (or was stopped)."""
 
@@ -249,9 +268,12 @@ def prepare_model(spec: ModelSpec, prompts: Sequence[Prompt], cfg: EvalConfig, t
     backend = make_backend(spec, cfg.backend_options, concurrency=cfg.concurrency,
                            api_key_env=cfg.api_key_env,
                            batch_size=cfg.batch_size, timeout_s=cfg.timeout_s,
-                           max_retries=cfg.max_retries, extra_body=cfg.extra_body)
+                           max_retries=cfg.max_retries, extra_body=cfg.extra_body,
+                           rpm=cfg.rpm, tpm=cfg.tpm)
     if hasattr(backend, "fetch_served"):  # what the server says it serves joins the identity
         backend.fetch_served()
+    if hasattr(backend, "attach_store"):  # a batch backend journals its batches there
+        backend.attach_store(store)
     identity = backend.identity()
     if spec.label in cfg.model_revisions:
         identity = {**identity, "revision": str(cfg.model_revisions[spec.label])}
@@ -287,6 +309,9 @@ class _Generation:
     def on_retry(self, job: ModelJob):
         return lambda message: self.observer.retrying(job.spec.label, message)
 
+    def on_wait(self, job: ModelJob):
+        return lambda message: self.observer.limited(job.spec.label, message)
+
 
 def generate_all(jobs: Sequence[ModelJob], gen: _Generation) -> float:
     """Generate what each model lacks; returns the wall seconds of generation.
@@ -305,6 +330,8 @@ def generate_all(jobs: Sequence[ModelJob], gen: _Generation) -> float:
         if job.missing and job not in served:
             t = time.perf_counter()
             gen.observer.generating(job.spec.label)
+            if hasattr(job.backend, "notify"):
+                job.backend.notify = lambda m, label=job.spec.label: gen.observer.status(label, m)
             job.backend.generate(job.missing, gen.on_done(job))
             job.generation_wall_s = time.perf_counter() - t
     return time.perf_counter() - start
@@ -324,7 +351,8 @@ async def _generate_served(jobs: Sequence[ModelJob], gen: _Generation) -> None:
     async def one(job: ModelJob) -> None:
         t = time.perf_counter()
         gen.observer.generating(job.spec.label)
-        await job.backend.agenerate(job.missing, gen.on_done(job), gen.on_retry(job))
+        await job.backend.agenerate(job.missing, gen.on_done(job), gen.on_retry(job),
+                                    gen.on_wait(job))
         job.generation_wall_s = time.perf_counter() - t
 
     await _all_or_none([_preflight(j) for j in jobs])
@@ -595,16 +623,27 @@ def check_revisions(revisions: dict, specs: Sequence[ModelSpec]) -> None:
                              "LABEL=REV with the LABEL of a --model LABEL=SPEC")
 
 
-def load_dataset(task: Task, data: str, skip_invalid: bool, limit: int | None) -> Dataset:
+def load_dataset(task: Task, data: str, skip_invalid: bool, limit: int | None,
+                 shard: Shard | None = None) -> Dataset:
+    """The task's items: the first ``limit``, then those of ``shard``."""
     ds = task.load(data, skip_invalid=skip_invalid)
-    if limit is not None:
-        ds = Dataset(ds.items[:limit], ds.path, ds.sha256, ds.skipped)
+    if limit is not None or shard is not None:
+        items = ds.items[:limit] if limit is not None else ds.items
+        ds = Dataset(shard_items(items, shard), ds.path, ds.sha256, ds.skipped)
     return ds
+
+
+def check_shard_nonempty(ds: Dataset, shard: Shard | None, data: str) -> None:
+    if shard is not None and not ds.items:
+        raise AssayError(f"--shard {shard}: no item of {data} hashes to shard {shard.index} "
+                         f"of {shard.count}. Fix: split into fewer shards (N smaller than the "
+                         "number of items)")
 
 
 # (setting, smallest allowed value); None means "the task's default" and is always allowed
 _MINIMA = (("max_tokens", 1), ("samples", 0), ("concurrency", 1), ("max_errors", 0),
            ("top_logprobs", 0), ("limit", 1), ("batch_size", 1), ("max_retries", 0))
+_POSITIVE = ("timeout_s", "rpm", "tpm")  # None (not given) is always allowed
 
 
 def check_config(cfg: EvalConfig) -> None:
@@ -622,9 +661,15 @@ def check_config(cfg: EvalConfig) -> None:
                 "max_tokens", "samples") else ""
             raise AssayError(f"{flag} must be at least {low} (got {value}). Fix: give {flag} "
                              f"{low} or more{default}")
-    if cfg.timeout_s <= 0:
-        raise AssayError(f"--timeout-s must be positive (got {cfg.timeout_s:g}). Fix: give "
-                         "the seconds one request may take, e.g. --timeout-s 120")
+    parse_shard(cfg.shard)
+    examples = {"timeout_s": "--timeout-s 120", "rpm": "--rpm 500", "tpm": "--tpm 200000"}
+    for name in _POSITIVE:
+        value = getattr(cfg, name)
+        if value is not None and value <= 0:
+            flag = "--" + name.replace("_", "-")
+            raise AssayError(f"{flag} must be positive (got {value:g}). Fix: give e.g. "
+                             f"{examples[name]}" + ("" if name == "timeout_s" else
+                                                    ", or leave it out for no limit"))
 
 
 def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
@@ -642,14 +687,17 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
     specs = _parse_models(cfg.models)
     check_revisions(cfg.model_revisions, specs)
-    ds = load_dataset(task, cfg.data, cfg.skip_invalid, cfg.limit)
+    shard = parse_shard(cfg.shard)
+    ds = load_dataset(task, cfg.data, cfg.skip_invalid, cfg.limit, shard)
+    check_shard_nonempty(ds, shard, cfg.data)
     samples = cfg.samples if cfg.samples is not None else task.samples
     earlier = existing_run(out, task.name, {s.label: str(s) for s in specs}, ds.sha256,
                            cfg.force)
     prompts = plan_prompts(task, ds.items, samples)
     items_by_id = {str(i["id"]): i for i in ds.items}
     started = utc_now()
-    store_path = Path(cfg.store) if cfg.store else DEFAULT_STORE
+    store_path = Path(cfg.store) if cfg.store else (
+        shard.default_store(DEFAULT_STORE.parent) if shard else DEFAULT_STORE)
     records_by_model, model_info = {}, {}
     with Store(store_path) as store:
         jobs = [prepare_model(spec, prompts, cfg, task, store) for spec in specs]
@@ -679,6 +727,7 @@ def evaluate(cfg: EvalConfig, observer: RunObserver | None = None) -> RunResult:
     manifest = _manifest(cfg, task, ds, samples, model_info, totals, metrics, started,
                          len(prompts), store_path)
     manifest["coverage"] = coverage_of(records_by_model, list(items_by_id))
+    manifest["shard"] = shard.to_dict() if shard else None
     write_run_dir(out, manifest, records, metrics, prompts_of(earlier, prompts))
     if errors > cfg.max_errors:
         raise AssayError(f"{errors} completion(s) failed (more than --max-errors "

@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ class ServerStats:
     max_in_flight: int = 0
     bodies: list[dict] = field(default_factory=list)
     headers: list[dict] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each chat request
 
 
 class FakeOpenAIServer:
@@ -148,6 +150,8 @@ class FakeOpenAIServer:
                     status = 200 if self.ollama_digests is not None else 404
                     await _send(writer, status, json.dumps({"models": tags}).encode())
                     continue
+                if await self._route(writer, method, path, headers, body):
+                    continue
                 keep = await self._respond(writer, headers, body)
                 if not keep:
                     break
@@ -155,6 +159,10 @@ class FakeOpenAIServer:
             pass
         finally:
             writer.close()
+
+    async def _route(self, writer, method: str, path: str, headers: dict, body: bytes) -> bool:
+        """Answer other endpoints (a subclass's); False sends the request to chat."""
+        return False
 
     async def _list_models(self, writer) -> None:
         with self._lock:
@@ -169,6 +177,7 @@ class FakeOpenAIServer:
         with self._lock:
             index = self.stats.requests
             self.stats.requests += 1
+            self.stats.arrivals.append(time.monotonic())
             self.stats.in_flight += 1
             self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
         try:

@@ -129,3 +129,24 @@ def test_no_cache_sends_every_request_again_and_the_new_answers_supersede(words_
 
     with sqlite3.connect(tmp_path / "s.sqlite") as db:  # every superseded answer kept
         assert db.execute("SELECT COUNT(*) FROM completions_history").fetchone()[0] == sent
+
+
+def test_shards_partition_the_items_each_with_its_own_store(words_task, tmp_path, monkeypatch):
+    from assay.shard import shard_of
+
+    monkeypatch.chdir(tmp_path)
+    data = _items(tmp_path, [{"id": f"a{k}", "want": 3} for k in range(9)])
+    written = {}
+    with FakeOpenAIServer(responder) as srv:
+        for k in (0, 1):
+            cfg = DistillConfig(task="words", data=data, teacher=f"openai:t@{srv.base_url}",
+                                out=str(tmp_path / f"out{k}"), shard=f"{k}/2")
+            res = distill(cfg)
+            assert res.card["shard"] == {"index": k, "count": 2}
+            assert (tmp_path / ".assay" / f"store-shard-{k}-of-2.sqlite").is_file()
+            rows = (tmp_path / f"out{k}" / "candidates.jsonl").read_text().splitlines()
+            written[k] = {json.loads(r)["id"] for r in rows}
+        assert srv.stats.requests == 18  # 9 drafts + 9 revisions, each sent by one shard
+    assert written[0] | written[1] == {f"a{k}" for k in range(9)}
+    assert not written[0] & written[1]
+    assert all(shard_of(i, 2) == 0 for i in written[0])

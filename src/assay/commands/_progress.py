@@ -25,6 +25,8 @@ class _Model:
     errors: int = 0
     retries: int = 0
     last_retry: str = ""
+    limited: int = 0  # requests the rate limiter held
+    last_limit: str = ""
     running: bool = False
     started: float = field(default_factory=time.perf_counter)
 
@@ -70,6 +72,14 @@ class _Counting(RunObserver):
         m.retries += 1
         m.last_retry = message
 
+    def limited(self, label, message):
+        m = self.models[label]
+        m.limited += 1
+        m.last_limit = message
+
+    def status(self, label, message):
+        self.say(f"{label}: {message}")
+
 
 def status_line(label: str, m: _Model, now: float | None = None) -> str:
     """`base: 120/300 (40%), 12.3 req/s, 0 errors, ETA 15 s` (plus the latest retry)."""
@@ -81,6 +91,8 @@ def status_line(label: str, m: _Model, now: float | None = None) -> str:
             f"{eta}")
     if m.retries:
         line += f"; {m.retries} retr{'y' if m.retries == 1 else 'ies'}, last: {m.last_retry}"
+    if m.limited:
+        line += f"; {m.limited} held by the {m.last_limit}"
     return line
 
 
@@ -113,6 +125,12 @@ class LineProgress(_Counting):
         super().retrying(label, message)
         if first:  # the first wait is news; later ones ride on the interval line
             self.say(f"{label}: {message}")
+
+    def limited(self, label, message):
+        first = not self.models[label].limited
+        super().limited(label, message)
+        if first:  # the first hold is news; later ones ride on the interval line
+            self.say(f"{label}: {message} (the limiter, not the server, is what waits)")
 
     def _tick(self) -> None:
         while not self._stop.wait(self.interval_s):
@@ -175,6 +193,10 @@ class BarProgress(_Counting):
 
     def retrying(self, label, message):
         super().retrying(label, message)
+        self._bar.update(self._tasks[label], note=message[:70])
+
+    def limited(self, label, message):
+        super().limited(label, message)
         self._bar.update(self._tasks[label], note=message[:70])
 
     def finished(self):

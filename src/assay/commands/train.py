@@ -56,17 +56,24 @@ def _help(method: str) -> str:
 def run_training(method: str, config: Optional[str], sets: Optional[list[str]],
                  shortcuts: dict[str, Any], as_json: bool) -> None:
     from ..train import load_recipe, parse_sets, train
-    from ..train.launch import relaunch, under_accelerate
+    from ..train.launch import is_main_process, mixed_precision_of, relaunch, under_accelerate
 
     overrides = {**parse_sets(sets), **{k: v for k, v in shortcuts.items() if v is not None}}
     recipe = load_recipe(method, config, overrides)
+    distributed = recipe.accelerate_config or recipe.num_processes > 1
     if recipe.accelerate_config and not under_accelerate():
-        raise typer.Exit(relaunch(recipe.accelerate_config, sys.argv[1:]))
+        from ..train.accelerate_config import check_accelerate_config
+
+        check_accelerate_config(recipe.accelerate_config, recipe)  # before any process starts
+    if distributed and not under_accelerate():
+        raise typer.Exit(relaunch(recipe.accelerate_config, sys.argv[1:], recipe.num_processes,
+                                  mixed_precision_of(recipe)))
     # Trainers print their logs to stdout; with --json stdout carries one JSON object only.
     quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     with quiet:
         result = train(recipe, progress=False, on_step=None if as_json else print_step)
-    show_result(result, recipe, as_json)
+    if is_main_process():  # one result, not one per process
+        show_result(result, recipe, as_json)
 
 
 def step_line(s) -> str:
@@ -134,12 +141,16 @@ def _command(method: str):
         task: Optional[str] = typer.Option(None, "--task", help="Render prompts with this "
                                            "task (as `assay eval` does)."),
         out: Optional[str] = typer.Option(None, "--out", help="Output directory."),
+        num_processes: Optional[int] = typer.Option(None, "--num-processes", metavar="N",
+                                                    help="Train with N processes (DDP) "
+                                                    "under accelerate; see num_processes."),
         sets: Optional[list[str]] = typer.Option(None, "--set", help="KEY=VALUE for any "
                                                  "setting listed above, repeatable."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ) -> None:
         run_training(method, config, sets, {"model": model, "data": data, "task": task,
-                                            "out": out}, as_json)
+                                            "out": out, "num_processes": num_processes},
+                     as_json)
 
     command.__name__ = f"train_{method}"
     return command

@@ -25,7 +25,8 @@ class DistillConfig:
     data: str = opt("", "Items to distil (JSONL, JSON, Parquet, or what the task's loader "
                     "reads).")
     teacher: str = opt("", "Teacher model spec: openai:MODEL@BASE_URL (any OpenAI-compatible "
-                       "server), hf:PATH or vllm:PATH.")
+                       "server), openai-batch:MODEL@BASE_URL (the Batch API: one batch a "
+                       "round, resumable), hf:PATH or vllm:PATH.")
     out: str = opt("runs/distill", "Output directory: candidates.jsonl, train.jsonl "
                    "(val.jsonl), card.md, card.json.")
     store: str | None = opt(None, "The completion journal (default .assay/store.sqlite, the "
@@ -51,6 +52,9 @@ class DistillConfig:
     ngram: int = opt(13, "n of the n-gram contamination test (GPT-3 used 13).")
     price_in: float | None = opt(None, "USD per 1M prompt tokens (gives the cost).")
     price_out: float | None = opt(None, "USD per 1M completion tokens (gives the cost).")
+    batch_rate: float = opt(0.5, "Share of --price-in/--price-out charged for a batch teacher "
+                            "(openai-batch): the Batch API is half price at OpenAI and "
+                            "Anthropic.")
     budget: float | None = opt(None, "USD: stop cleanly before a request that could exceed it "
                                "(the total includes stored completions; rerun with a higher "
                                "budget to continue).")
@@ -60,6 +64,9 @@ class DistillConfig:
                       "again (a re-served teacher under the same name) and the new answers "
                       "supersede the stored ones, which stay in the store's history.")
     limit: int | None = opt(None, "Use only the first N items.")
+    shard: str | None = opt(None, "K/N: distil only the items whose id hashes to shard K of N "
+                            "(after --limit), with its own store (default "
+                            ".assay/store-shard-K-of-N.sqlite).")
     skip_invalid: bool = opt(False, "Skip items that fail the task's schema (counted).")
     task_options: dict = opt({}, "Options of the task's constructor.")
     task_module: str | None = opt(None, "Import your own task module (as in `assay eval`).")
@@ -67,6 +74,11 @@ class DistillConfig:
                            "key (never stored).")
     timeout_s: float = opt(300.0, "Per-request timeout of a served teacher.")
     max_retries: int = opt(5, "Retries of a failed teacher request.")
+    rpm: float | None = opt(None, "Teacher requests per minute (a served teacher): spread "
+                            "evenly by a token bucket.")
+    tpm: float | None = opt(None, "Teacher tokens per minute (a served teacher): prompt "
+                            "characters / 4 + max_tokens a request, corrected by the reported "
+                            "usage.")
     backend_options: dict = opt({}, "Backend settings (as --backend-option in `assay eval`).")
     # bias-judge labelling (assay.judgedata): any of these turns the run into gated labelling
     reference: str | None = opt(None, "bias-judge labelling: a stronger reference labeller; "
@@ -118,6 +130,16 @@ def check_config(cfg: DistillConfig) -> None:
                       ("ngram", 1), ("max_tokens", 1), ("limit", 1), ("temperature", 0),
                       ("relevance_tol", 0), ("price_in", 0), ("price_out", 0), ("budget", 0)):
         _at_least(cfg, name, low)
+    from ..shard import parse_shard
+
+    parse_shard(cfg.shard)
+    for name in ("rpm", "tpm"):
+        if getattr(cfg, name) is not None and getattr(cfg, name) <= 0:
+            raise InputError("must be positive", field=name, value=getattr(cfg, name),
+                             fix=f"give the server's limit, or leave --{name} out for none")
+    if not 0.0 < cfg.batch_rate <= 1.0:
+        raise InputError("must be in (0, 1]", field="batch_rate", value=cfg.batch_rate,
+                         fix="give the batch price as a share of the synchronous one, e.g. 0.5")
     if not 0.0 <= cfg.val_fraction < 1.0:
         raise InputError("must be in [0, 1)", field="val_fraction", value=cfg.val_fraction)
     if not 0.0 < cfg.near_dup_threshold <= 1.0:

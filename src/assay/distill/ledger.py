@@ -52,10 +52,11 @@ class Ledger:
     rounds: dict[int, RoundTally] = field(default_factory=dict)
     reserved: float = 0.0
     budget_stops: int = 0
+    rate: float = 1.0  # share of the prices charged: 0.5 for a batch API
 
     def cost_of(self, prompt_tokens: float, completion_tokens: float) -> float:
-        return (prompt_tokens * (self.price_in or 0.0)
-                + completion_tokens * (self.price_out or 0.0)) / 1e6
+        return self.rate * (prompt_tokens * (self.price_in or 0.0)
+                            + completion_tokens * (self.price_out or 0.0)) / 1e6
 
     def record(self, round_: int, c: Completion, cached: bool) -> None:
         self.rounds.setdefault(round_, RoundTally()).add(c, cached)
@@ -86,5 +87,6 @@ class Ledger:
         totals = {k: self.total(k) for k in vars(RoundTally())}
         return {"rounds": rounds, "totals": totals,
                 "price_in_per_1m": self.price_in, "price_out_per_1m": self.price_out,
+                "price_rate": self.rate,
                 "cost_usd": self.spent() if priced else None, "budget_usd": self.budget,
                 "stopped_by_budget": self.budget_stops > 0}

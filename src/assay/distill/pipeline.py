@@ -84,23 +84,31 @@ def _run_loop(task, teacher, items, cfg: DistillConfig, on_attempt) -> tuple[lis
 def distill(cfg: DistillConfig,
             on_attempt: Callable[[Attempt], None] = lambda a: None) -> DistillResult:
     """Run a distillation end to end and write DIR/{candidates,train,val}.jsonl and the card."""
-    from ..run import build_task, git_commit, load_dataset, utc_now
+    from ..run import build_task, check_shard_nonempty, git_commit, load_dataset, utc_now
+    from ..models import parse_spec
+    from ..shard import parse_shard
     from .teacher import build_teacher
 
     check_config(cfg)
     started, t0 = utc_now(), time.perf_counter()
     task = build_task(cfg.task, cfg.task_options, cfg.task_module)
-    ds = load_dataset(task, cfg.data, cfg.skip_invalid, cfg.limit)
+    shard = parse_shard(cfg.shard)
+    ds = load_dataset(task, cfg.data, cfg.skip_invalid, cfg.limit, shard)
+    check_shard_nonempty(ds, shard, cfg.data)
     sets = [exclusion_set(task, p, cfg.ngram) for p in cfg.exclude]
     clean, hits = split_contaminated(task, ds.items, sets)
-    ledger = Ledger(cfg.price_in, cfg.price_out, cfg.budget)
-    store_path = Path(cfg.store) if cfg.store else DEFAULT_STORE
+    batched = parse_spec(cfg.teacher).backend == "openai-batch"
+    ledger = Ledger(cfg.price_in, cfg.price_out, cfg.budget,
+                    rate=cfg.batch_rate if batched else 1.0)
+    store_path = Path(cfg.store) if cfg.store else (
+        shard.default_store(DEFAULT_STORE.parent) if shard else DEFAULT_STORE)
     with Store(store_path) as store:
         spec, teacher = build_teacher(
             cfg.teacher, store, ledger, temperature=cfg.temperature,
             max_tokens=cfg.max_tokens or task.max_tokens, concurrency=cfg.concurrency,
             seed=cfg.seed, api_key_env=cfg.api_key_env, timeout_s=cfg.timeout_s,
-            max_retries=cfg.max_retries, backend_options=cfg.backend_options, cache=cfg.cache)
+            max_retries=cfg.max_retries, backend_options=cfg.backend_options, cache=cfg.cache,
+            rpm=cfg.rpm, tpm=cfg.tpm)
         runs, loop_wall = _run_loop(task, teacher, clean, cfg, on_attempt)
     sels = {r.item_id: select(task, r, keep=cfg.keep, relevance_tol=cfg.relevance_tol)
             for r in runs}
@@ -124,6 +132,7 @@ def distill(cfg: DistillConfig,
         "kind": "distill", "assay_version": __version__, "task": task.name,
         "task_options": cfg.task_options, "task_module": cfg.task_module,
         "data": {"path": str(ds.path), "sha256": ds.sha256, "n_items": len(ds.items)},
+        "shard": shard.to_dict() if shard else None,
         "teacher": {"spec": str(spec), "identity": teacher.identity,
                     "decoding": {**asdict(teacher.decoding("", 0)),
                                  "seed": None if cfg.temperature == 0 else

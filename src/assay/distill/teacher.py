@@ -156,12 +156,14 @@ def _resolve(fut: asyncio.Future, c: Completion) -> None:
 def build_teacher(spec_text: str, store: Store, ledger: Ledger, *, temperature: float,
                   max_tokens: int, concurrency: int, seed: int, api_key_env: str,
                   timeout_s: float, max_retries: int, backend_options: dict | None = None,
-                  cache: bool = True):
+                  cache: bool = True, rpm: float | None = None, tpm: float | None = None):
     """The Teacher of a model spec (the backend is built the way `assay eval` builds it)."""
     spec = parse_spec(spec_text, label="teacher")
     backend = make_backend(spec, backend_options, concurrency=concurrency,
                            api_key_env=api_key_env, timeout_s=timeout_s,
-                           max_retries=max_retries)
+                           max_retries=max_retries, rpm=rpm, tpm=tpm)
+    if hasattr(backend, "attach_store"):  # a batch backend journals its batches there
+        backend.attach_store(store)
     return spec, Teacher(backend, store, ledger, temperature=temperature,
                          max_tokens=max_tokens, concurrency=concurrency, seed=seed, cache=cache)
 

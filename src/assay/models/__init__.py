@@ -22,6 +22,10 @@ def backend_class(spec: ModelSpec):
         from .openai import OpenAIBackend
 
         return OpenAIBackend
+    if spec.backend == "openai-batch":
+        from .batch import OpenAIBatchBackend
+
+        return OpenAIBatchBackend
     if spec.backend == "hf":
         from .hf import HFBackend
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from ..errors import AssayError
 from ._types import Completion, Decoding, Request
+from .ratelimit import RateLimiter, estimate_tokens
 from .spec import ModelSpec, mask_url
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -78,14 +79,21 @@ class OpenAIBackend:
     """Async client for one model behind one or more OpenAI-compatible endpoints."""
 
     OPTIONS = {"concurrency", "api_key_env", "timeout_s", "max_retries", "backoff_s",
-               "max_backoff_s", "extra_body"}
+               "max_backoff_s", "extra_body", "rpm", "tpm"}
 
     def __init__(self, spec: ModelSpec, *, concurrency: int = 32,
                  api_key_env: str = "OPENAI_API_KEY", timeout_s: float = DEFAULT_TIMEOUT_S,
                  max_retries: int = 5, backoff_s: float = 0.5, max_backoff_s: float = 30.0,
-                 extra_body: dict | None = None, **_: Any):
+                 extra_body: dict | None = None, rpm: float | None = None,
+                 tpm: float | None = None, **_: Any):
         if concurrency < 1:
             raise AssayError(f"--concurrency must be at least 1 (got {concurrency})")
+        for name, value in (("rpm", rpm), ("tpm", tpm)):
+            if value is not None and not value > 0:
+                raise AssayError(f"--{name} must be positive (got {value}). Fix: give the "
+                                 f"server's limit, e.g. --{name} {500 if name == 'rpm' else 200000}"
+                                 ", or leave it out for no limit")
+        self.limiter = RateLimiter(rpm, tpm)
         self.spec = spec
         self.concurrency = concurrency
         self.timeout_s = timeout_s
@@ -142,11 +150,14 @@ class OpenAIBackend:
 
     async def agenerate(self, requests: Sequence[Request],
                         on_done: Callable[[Request, Completion], None],
-                        on_retry: Callable[[str], None] | None = None) -> None:
+                        on_retry: Callable[[str], None] | None = None,
+                        on_wait: Callable[[str], None] | None = None) -> None:
         """The same, inside a running event loop (the runner serves several models at once).
 
         on_retry(message) is called before each wait between attempts, with the reason and the
         wait, e.g. "HTTP 429 from URL, waiting 30 s as the server asked (attempt 1 of 6)".
+        on_wait(message) is called when the rate limiter (--rpm, --tpm) holds a request, e.g.
+        "rate limit (--rpm 120): waiting 0.5 s".
         """
         self._routes = {u: _route(u, self._api_key) for u in self.spec.base_urls}
         timeout = self._timeout(self.timeout_s, connect=10.0)
@@ -154,7 +165,7 @@ class OpenAIBackend:
         async with self._session(timeout, self.concurrency) as client:
             async def one(req: Request) -> None:
                 async with sem:
-                    completion = await self._complete(client, req, on_retry)
+                    completion = await self._complete(client, req, on_retry, on_wait)
                 on_done(req, completion)
 
             tasks = [asyncio.create_task(one(r)) for r in requests]
@@ -229,29 +240,21 @@ class OpenAIBackend:
         return next(u for u, n in self._in_flight.items() if n == low)
 
     def _body(self, req: Request) -> dict[str, Any]:
-        d = req.decoding
-        body: dict[str, Any] = {"model": self.spec.model, "messages": list(req.messages),
-                                "temperature": d.temperature, "max_tokens": d.max_tokens}
-        if d.top_p != 1.0:
-            body["top_p"] = d.top_p
-        if d.seed is not None:
-            body["seed"] = d.seed
-        if d.logprobs:
-            body["logprobs"] = True
-            if d.top_logprobs:
-                body["top_logprobs"] = d.top_logprobs
-        body.update(self.extra_body)
-        return body
+        return chat_body(self.spec.model, req, self.extra_body)
 
     async def _complete(self, client, req: Request,
-                        on_retry: Callable[[str], None] | None = None) -> Completion:
+                        on_retry: Callable[[str], None] | None = None,
+                        on_wait: Callable[[str], None] | None = None) -> Completion:
         import aiohttp
 
         body = self._body(req)
         limit = response_limit(req.decoding)
         last_error = "no attempt made"
         attempts = self.max_retries + 1
+        tokens = estimate_tokens(req.messages, req.decoding.max_tokens)
         for attempt in range(1, attempts + 1):
+            if self.limiter.active:  # every attempt counts against the server's limit
+                await self.limiter.acquire(tokens, on_wait)
             url = self._pick_url()
             shown = mask_url(url)
             self._in_flight[url] += 1
@@ -266,7 +269,9 @@ class OpenAIBackend:
                 latency = time.perf_counter() - start
                 if status == 200:
                     try:
-                        return _completion(json.loads(raw), latency, attempt)
+                        done = _completion(json.loads(raw), latency, attempt)
+                        self.limiter.settle(tokens, _used(done))
+                        return done
                     except (ValueError, KeyError, IndexError, TypeError, RecursionError) as exc:
                         last_error = f"malformed response from {shown}: {self._scrub(repr(exc))}"
                         wait = self._backoff(attempt)
@@ -274,6 +279,8 @@ class OpenAIBackend:
                     last_error = f"HTTP {status} from {shown}: {self._error_text(raw)}"
                     asked = _retry_after(retry_after)
                     wait = self._backoff(attempt) if asked is None else asked
+                    if asked is not None and self.limiter.active:
+                        self.limiter.hold(asked)  # the server's limit holds every request
                 elif status in (401, 403):
                     return Completion(error=self._auth_message(status, shown), attempts=attempt)
                 else:
@@ -325,6 +332,23 @@ class OpenAIBackend:
         """Exponential backoff with full jitter."""
         cap = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
         return self._rng.uniform(0, cap)
+
+
+def chat_body(model: str, req: Request, extra_body: dict | None = None) -> dict[str, Any]:
+    """The body of a chat-completions request (synchronous or in a batch's JSONL)."""
+    d = req.decoding
+    body: dict[str, Any] = {"model": model, "messages": list(req.messages),
+                            "temperature": d.temperature, "max_tokens": d.max_tokens}
+    if d.top_p != 1.0:
+        body["top_p"] = d.top_p
+    if d.seed is not None:
+        body["seed"] = d.seed
+    if d.logprobs:
+        body["logprobs"] = True
+        if d.top_logprobs:
+            body["top_logprobs"] = d.top_logprobs
+    body.update(extra_body or {})
+    return body
 
 
 def _cause(exc: Exception, url: str) -> str:
@@ -452,6 +476,13 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _used(c: Completion) -> int | None:
+    """The tokens a completion used, as the server reported them (None when it did not)."""
+    if c.prompt_tokens is None or c.completion_tokens is None:
+        return None
+    return c.prompt_tokens + c.completion_tokens
 
 
 def _completion(data: dict, latency: float, attempts: int) -> Completion:

@@ -1,4 +1,5 @@
-"""Parse model specs: openai:MODEL@BASE_URL[,URL2...], hf:PATH[+ADAPTER], vllm:PATH[+ADAPTER]."""
+"""Parse model specs: openai:MODEL@BASE_URL[,URL2...], openai-batch:MODEL@BASE_URL,
+hf:PATH[+ADAPTER], vllm:PATH[+ADAPTER]."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ SPEC_HELP = (
     "model specs look like LABEL=SPEC with SPEC one of\n"
     "  openai:MODEL@BASE_URL        e.g. openai:qwen2.5-7b@http://localhost:8000/v1\n"
     "                               (several replicas: openai:MODEL@URL1,URL2)\n"
+    "  openai-batch:MODEL@BASE_URL  the OpenAI Batch API (files + batches), e.g.\n"
+    "                               openai-batch:gpt-4o-mini@https://api.openai.com/v1\n"
     "  hf:PATH_OR_ID[+ADAPTER_DIR]  e.g. hf:./models/base+./runs/sft/adapter\n"
     "  vllm:PATH_OR_ID[+ADAPTER_DIR] e.g. vllm:Qwen/Qwen2.5-0.5B-Instruct+./adapter"
 )
 
-BACKENDS = ("openai", "hf", "vllm")
+BACKENDS = ("openai", "openai-batch", "hf", "vllm")
+SERVED = ("openai", "openai-batch")  # the backends reached at MODEL@BASE_URL
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,8 @@ class ModelSpec:
 
     def __str__(self) -> str:
         """The spec as written, with any credentials in the URLs masked (safe to store)."""
-        if self.backend == "openai":
-            return f"openai:{self.model}@{','.join(mask_url(u) for u in self.base_urls)}"
+        if self.backend in SERVED:
+            return f"{self.backend}:{self.model}@{','.join(mask_url(u) for u in self.base_urls)}"
         return f"{self.backend}:{self.model}" + (f"+{self.adapter}" if self.adapter else "")
 
 
@@ -90,17 +94,21 @@ def parse_spec(text: str, label: str = "") -> ModelSpec:
     backend, sep, rest = text.partition(":")
     if not sep or backend not in BACKENDS or not rest:
         raise AssayError(f"bad model spec '{_mask_spec(text)}': {SPEC_HELP}")
-    if backend == "openai":
+    if backend in SERVED:
         m = _URL_START.search(rest)
         model, urls = (rest[:m.start()], rest[m.end():]) if m else rest.rpartition("@")[::2]
         if not model or not urls:
-            raise AssayError(f"bad model spec '{_mask_spec(text)}': the openai backend needs "
-                             f"MODEL@BASE_URL. {SPEC_HELP}")
+            raise AssayError(f"bad model spec '{_mask_spec(text)}': the {backend} backend "
+                             f"needs MODEL@BASE_URL. {SPEC_HELP}")
         base_urls = tuple(_base_url(u.strip(), text) for u in urls.split(",") if u.strip())
         if not base_urls:
             raise AssayError(f"bad model spec '{_mask_spec(text)}': no base URL after '@'. "
                              f"{SPEC_HELP}")
-        return ModelSpec("openai", model, base_urls=base_urls, label=label)
+        if backend == "openai-batch" and len(base_urls) > 1:
+            raise AssayError(f"bad model spec '{_mask_spec(text)}': a batch goes to one "
+                             "server, and this spec names several URLs. Fix: give one URL, "
+                             "e.g. openai-batch:MODEL@https://api.openai.com/v1")
+        return ModelSpec(backend, model, base_urls=base_urls, label=label)
     model, plus, adapter = rest.partition("+")
     if plus and not adapter:
         raise AssayError(f"bad model spec '{text}': nothing after '+'. {SPEC_HELP}")

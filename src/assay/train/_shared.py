@@ -10,7 +10,7 @@ from typing import Any
 from .config import Recipe, recipe_dict
 from .data import DataStats, TrainData, load_train_data, trl_rows
 from .loading import check_hardware, load_tokenizer
-from .record import now, write_record
+from .record import RECORD, now, write_record
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,22 @@ def hf_dataset(p: Prepared):
 
 
 def finish(p: Prepared, trainer, extra: dict[str, Any] | None = None) -> TrainResult:
-    """Save the adapter with its tokenizer and chat template, the run record, and merge if set."""
-    trainer.model.save_pretrained(str(p.out))
-    p.tokenizer.save_pretrained(str(p.out))
+    """Save the adapter with its tokenizer and chat template, the run record, and merge if set
+    (by the main process only when several train: they hold the same weights)."""
     state = trainer.state
-    record = write_record(p.out, recipe=recipe_dict(p.recipe), data=p.data,
-                          trainer_state=state, started=p.started, extra=extra)
+    main = trainer.accelerator.is_main_process
+    processes = {"world_size": int(trainer.args.world_size),
+                 "distributed_type": str(trainer.accelerator.distributed_type).split(".")[-1]}
+    record = p.out / RECORD
+    if main:
+        trainer.model.save_pretrained(str(p.out))
+        p.tokenizer.save_pretrained(str(p.out))
+        record = write_record(p.out, recipe=recipe_dict(p.recipe), data=p.data,
+                              trainer_state=state, started=p.started,
+                              extra={"processes": processes, **(extra or {})})
+    trainer.accelerator.wait_for_everyone()
     merged = None
-    if p.recipe.merge:
+    if p.recipe.merge and main:
         from .merge import merge_adapter
 
         merged = merge_adapter(p.recipe.model, p.out, p.out / "merged",

@@ -70,6 +70,10 @@ class Recipe:
     accelerate_config: str | None = opt(None, "An accelerate config file (FSDP2, DeepSpeed "
                                         "ZeRO-3; see examples/accelerate/): the command "
                                         "relaunches itself under `accelerate launch`.")
+    num_processes: int = opt(1, "Training processes (data parallel: DDP, or what "
+                             "accelerate_config says): above 1 the command relaunches itself "
+                             "under `accelerate launch --num_processes N`, one process per GPU "
+                             "(on a machine without CUDA, CPU processes on gloo).")
     merge: bool = opt(False, "After training also write merged 16-bit weights to OUT/merged.")
     trust_remote_code: bool = opt(False, "Allow a model's own Python code when loading it.")
 
@@ -195,7 +199,7 @@ def check_recipe(r: Recipe) -> None:
     if r.too_long == "truncate" and r.max_length is None:
         raise _conflict("too_long", "max_length", "disagree: truncating needs a max_length")
     for name in ("lora_r", "lora_alpha", "per_device_train_batch_size",
-                 "gradient_accumulation_steps", "logging_steps"):
+                 "gradient_accumulation_steps", "logging_steps", "num_processes"):
         if getattr(r, name) < 1:
             raise InputError("must be at least 1", field=name, value=getattr(r, name))
     if r.max_steps <= 0 and r.num_train_epochs <= 0:

@@ -114,7 +114,18 @@ def training_kwargs(recipe: Recipe, out: Path, *, progress: bool = True) -> dict
         logging_steps=recipe.logging_steps, save_strategy="no",
         report_to=resolve_report_to(recipe.report_to), disable_tqdm=not progress,
         dataloader_num_workers=0, dataloader_pin_memory=_cuda(),
+        **_distributed_kwargs(),
     )
+
+
+def _distributed_kwargs() -> dict[str, Any]:
+    """Several processes without CUDA (``accelerate launch`` on CPUs) train on gloo: without
+    use_cpu, transformers starts no distributed state and each process trains alone."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not _cuda():
+        return {"use_cpu": True, "ddp_backend": "gloo"}
+    return {}
 
 
 def _cuda() -> bool:
