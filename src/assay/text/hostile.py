@@ -88,6 +88,8 @@ def parsers() -> dict[str, Callable[[str], object]]:
     from ..tasks.haiku_review import parse_haiku
     from ..tasks.paper_review import parse_review, sections_present
     from ..tasks.peerread import strip_decision_statements
+    from ..tasks.pr.answer import parse_answer
+    from ..tasks.pr.schemas import CodeSuggestions, PRDescription, PRReview
     from ..traces.categories import default_classifier
     from ..traces.episodes import Diagnostic, is_correction
     from .haiku import haiku_form
@@ -111,4 +113,9 @@ def parsers() -> dict[str, Callable[[str], object]]:
         "categories.classify": lambda t: classifier.classify(
             Diagnostic("tool_error", t, "e1", 1, command=t[:2000])),
         "episodes.is_correction": is_correction,
+        "pr.parse_answer(review)": lambda t: parse_answer(t, PRReview, ("review",)),
+        "pr.parse_answer(improve)": lambda t: parse_answer(t, CodeSuggestions,
+                                                           ("code_suggestions",)),
+        "pr.parse_answer(describe)": lambda t: parse_answer(t, PRDescription,
+                                                            ("type", "title")),
     }
