@@ -16,7 +16,7 @@ from .errors import AssayError
 # verb -> the command module that registers it
 VERBS = {"eval": "eval", "score": "eval", "compare": "compare", "goals": "goals",
          "report": "report", "demo": "demo", "traces": "traces", "train": "train",
-         "data": "data", "distill": "distill"}
+         "data": "data", "distill": "distill", "judge": "judge"}
 
 
 def build_app(modules=None) -> typer.Typer:
