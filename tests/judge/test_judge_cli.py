@@ -218,3 +218,44 @@ def test_bad_input_is_one_line_naming_the_fix(judged):
     bad = _cli("judge", str(tmp / "run"), "--candidate", "ft", "--reference", "ref",
                "--judge", "no-spec", "--out", str(tmp / "x"))
     assert bad.returncode == 2 and "--judge" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_goals_on_the_win_rate_are_judged_on_its_interval(judged, tmp_path):
+    from assay.judge import JudgeConfig, judge_run
+
+    _, again, _, tmp = judged
+    goals = tmp_path / "goals.yaml"
+    goals.write_text('win_rate: [">= 0.40", improve, ">= 0.95"]\n')
+    cfg = JudgeConfig(run=str(tmp / "run"), candidates=("base", "ft"), reference="ref",
+                      judges=("A=openai:judgeA@http://127.0.0.1:9/v1",), out=str(tmp_path / "o"),
+                      store=str(tmp / "store.sqlite"), n_resamples=500, goals=str(goals))
+    from assay.errors import AssayError
+
+    with pytest.raises(AssayError, match="judge 'A'"):  # a dead judge fails fast, named
+        judge_run(cfg)
+    spec = again["judges"]["A"]  # the judgments are stored under the live server's identity
+    res = judge_run(JudgeConfig(**{**cfg.__dict__, "judges": (f"A={spec}",)}))
+    assert res.requests_sent == 0
+    pooled = res.summary["results"]["ft"]["pooled"]
+    v = {x["goal"]: x for x in res.summary["goals"]["verdicts"]}
+    lo = pooled.ci_low
+    assert v[">= 0.4"]["outcome"] == ("Hit" if lo >= 0.4 else "Inconclusive"
+                                      if pooled.ci_high >= 0.4 else "Miss")
+    assert v[">= 0.95"]["outcome"] == "Miss"
+    assert v["improve (alpha 0.05)"]["outcome"] == "Hit"
+    assert res.summary["goals"]["locked"] is False and "NOT LOCKED" in \
+        res.summary["goals"]["warnings"][0]
+    goals.write_text("kappa: improve\n")
+
+    with pytest.raises(AssayError, match="win_rate"):
+        judge_run(cfg.__class__(**{**cfg.__dict__, "judges": (f"A={spec}",)}))
+
+
+def test_goals_on_win_rate_lock_with_a_pr_task(tmp_path):
+    goals = tmp_path / "goals.yaml"
+    goals.write_text('win_rate: [">= 0.40"]\nschema_valid: ">= 0.9"\n')
+    done = _cli("goals", "lock", str(goals), "--task", "pr-review", "--json")
+    assert done.returncode == 0, done.stderr
+    lock = json.loads(done.stdout)
+    assert [p["metric"] for p in lock["power"]] == ["win_rate", "schema_valid"]
+    assert "assay judge" in lock["power"][0]["note"]

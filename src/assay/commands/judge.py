@@ -44,6 +44,10 @@ def judge_command(
     n_resamples: int = typer.Option(2000, "--n-resamples", metavar="N",
                                     help="Bootstrap resamples of the intervals."),
     seed: int = typer.Option(0, "--seed", metavar="N", help="Seed of the bootstrap."),
+    goals: Optional[str] = typer.Option(None, "--goals", metavar="FILE",
+                                        help="goals.yaml with goals on win_rate (e.g. "
+                                        "win_rate: \">= 0.40\"), judged for the last "
+                                        "--candidate."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     from ..errors import AssayError
@@ -58,7 +62,7 @@ def judge_command(
     cfg = JudgeConfig(run=run, candidates=tuple(candidate), reference=reference,
                       judges=tuple(judge), out=out, store=store, api_key_env=api_key_env,
                       concurrency=concurrency, max_tokens=max_tokens, n_resamples=n_resamples,
-                      seed=seed)
+                      seed=seed, goals=goals)
     result = judge_run(cfg)
     if as_json:
         print_json(result.summary)

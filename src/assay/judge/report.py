@@ -63,6 +63,14 @@ def markdown(summary: dict[str, Any]) -> str:
         lines += ["", "Bradley-Terry log-strengths (anchor " + bt["anchor"] + "): " + ", ".join(
             f"{m} {s:+.2f} [{lo:+.2f}, {hi:+.2f}]" for m, s, lo, hi in
             zip(bt["models"], bt["strengths"], bt["ci_low"], bt["ci_high"]))]
+    goals = summary.get("goals")
+    if goals:
+        state = ("not locked" if not goals["locked"] else "EDITED after its lock"
+                 if goals["edited_after_lock"] else f"locked at {goals['locked_at']}")
+        lines += ["", f"Goals ({goals['path']}, {state}), for {summary['candidates'][-1]}:"]
+        lines += [f"- {v['metric']} {v['goal']}: **{v['outcome']}** ({v['reason']})"
+                  for v in goals["verdicts"]]
+        lines += [f"- WARNING: {w}" for w in goals["warnings"]]
     lines += ["", "Scores (1-10) are judge-relative: compare them within one judge."]
     return "\n".join(lines) + "\n"
 

@@ -41,6 +41,7 @@ class JudgeConfig:
     n_resamples: int = 2000
     confidence_level: float = 0.95
     seed: int = 0
+    goals: str | None = None  # goals.yaml with goals on win_rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +157,22 @@ def _judge_all(spec, cfg: JudgeConfig, plan: list[tuple[str, Pair, str]], store:
         done[req.key] = completion
 
     if missing:
+        _preflight(spec, backend)
         backend.generate(missing, on_done)
     return [done[r.key] for r in requests], len(missing), hits
+
+
+def _preflight(spec, backend) -> None:
+    """A dead URL or a refused key fails in seconds, naming the judge, not after every retry."""
+    import asyncio
+
+    check = getattr(backend, "apreflight", None)
+    if check is None:
+        return
+    try:
+        asyncio.run(check())
+    except AssayError as exc:
+        raise AssayError(f"judge '{spec.label}' ({spec}): {exc}") from None
 
 
 def judge_run(cfg: JudgeConfig) -> JudgeRun:
@@ -182,9 +197,30 @@ def judge_run(cfg: JudgeConfig) -> JudgeRun:
                           for (c, p, o), comp in zip(plan, completions)]
     summary = summarize(judgments, cfg, {s.label: str(s) for s in specs}, run)
     summary |= {"requests_sent": sent, "cache_hits": hits}
+    if cfg.goals:
+        summary["goals"] = _goals(cfg, summary, run)
     files = write_outputs(out, judgments, summary)
     summary["files"] = files
+    failed = [j for j in judgments if j.error]
+    if failed:
+        raise AssayError(f"{len(failed)} judgment request(s) failed after retries (the first, "
+                         f"judge '{failed[0].judge}': {failed[0].error}); {out} was written "
+                         "without them and every finished judgment is stored. Fix: check the "
+                         "judge's server, then rerun the same command (only the failed "
+                         "requests are sent again)")
     return JudgeRun(out, tuple(judgments), summary, sent, hits, files)
+
+
+def _goals(cfg: JudgeConfig, summary: dict, run) -> dict:
+    """The goals judged on the summary; pre-registered when every answer of the candidate (the
+    last --candidate) was made after the goals' lock."""
+    from ..jsonable import to_jsonable
+    from .goals import check_judge_goals
+
+    times = [r.get("created_at") for r in run.records_of(cfg.candidates[-1])
+             if not r.get("error")]
+    check = check_judge_goals(cfg.goals, summary, times)
+    return {**to_jsonable(check), "hits": check.hits}
 
 
 def judgment_rows(judgments: Sequence[Judgment]) -> str:
