@@ -202,3 +202,29 @@ def test_every_real_pr_loads_renders_and_records_its_budget(shared_data):
     assert 0 < cut < 575
     test = get_task("pr-review", split="test").load(shared_data / "prs").items
     assert len(test) == 65 + 51  # ceil(0.2 * 322) + ceil(0.2 * 253)
+
+
+def test_improve_reflection_is_a_second_request_through_the_store(tmp_path):
+    from assay.testing import FakeOpenAIServer
+
+    sent = []
+
+    def reflect(body):
+        sent.append(body)
+        return ("```yaml\ncode_suggestions:\n  - suggestion_summary: Unpack\n"
+                "    relevant_file: m.py\n    suggestion_score: 7\n    why: fine\n```")
+
+    text = ("code_suggestions:\n  - relevant_file: m.py\n    language: python\n"
+            "    existing_code: b = 3\n    improved_code: b = 4\n"
+            "    one_sentence_summary: Unpack\n    label: bug\n")
+    with FakeOpenAIServer(reflect) as srv:
+        task = get_task("pr-improve", reflect=f"openai:critic@{srv.base_url}",
+                        store=str(tmp_path))
+        items, outs = [_pr(1), _pr(2)], [Output(text), Output("nothing")]
+        parsed = [task.parse(o.text) for o in outs]
+        s = task.score_batch(items, parsed, outs)
+        again = task.score_batch(items, parsed, outs)
+    assert len(sent) == 1 and "b = 4" in sent[0]["messages"][-1]["content"]  # then cached
+    assert s[0]["reflection_score"] == 7 and s[0]["reflection_complete"] is True
+    assert "reflection_score" not in s[1] and again == s
+    assert "reflection_score" in [m.name for m in task.metrics([])]
