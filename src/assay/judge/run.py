@@ -150,7 +150,7 @@ def _judge_all(spec, cfg: JudgeConfig, plan: list[tuple[str, Pair, str]], store:
                                 prompt_hash=phash))
     done = store.get_many(r.key for r in requests)
     missing = list({r.key: r for r in requests if r.key not in done}.values())
-    hits = len(requests) - len(missing)
+    hits = sum(r.key in done for r in requests)  # identical prompts are sent once, not hits
 
     def on_done(req, completion):
         store.put(req.key, mkey, req.prompt_hash, None, completion)
