@@ -16,7 +16,8 @@ from .errors import AssayError
 # verb -> the command module that registers it
 VERBS = {"eval": "eval", "score": "eval", "compare": "compare", "goals": "goals",
          "report": "report", "demo": "demo", "traces": "traces", "train": "train",
-         "data": "data", "distill": "distill", "show": "show", "merge": "merge"}
+         "data": "data", "distill": "distill", "show": "show", "merge": "merge",
+         "judge": "judge"}
 
 
 def build_app(modules=None) -> typer.Typer:

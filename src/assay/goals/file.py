@@ -28,6 +28,8 @@ ACCEPTED = ('">= 0.37"', '"<= 0.1"', "improve", "{goal: improve, alpha: 0.01}",
             "{goal: hold_gap, margin: 0.02}", "{goal: equivalent, margin: 0.02}",
             "a list of these")
 KINDS = ("at_least", "at_most", "improve", "hold_gap", "equivalent")
+# metrics of `assay judge` (pairwise judges), not of a task: goals on them are judged there
+JUDGED_METRICS = ("win_rate",)
 _THRESHOLD = re.compile(r"^\s*(>=|<=)\s*([-+]?(?:\d{1,30}\.?\d{0,30}|\.\d{1,30})"
                         r"(?:[eE][-+]?\d{1,4})?)\s*$")
 _KEYS = {"goal", "alpha", "margin"}

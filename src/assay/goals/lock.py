@@ -103,8 +103,12 @@ def declared_metrics(task) -> dict:
 def validate(gf: GoalsFile, task) -> None:
     """Refuse, before training, what could never be judged: unknown metrics, a test on a
     descriptive metric, a gap on a metric without a baseline."""
+    from .file import JUDGED_METRICS
+
     known = declared_metrics(task)
     for g in gf.goals:
+        if g.metric in JUDGED_METRICS:  # judged by `assay judge --goals`, on any task
+            continue
         m = known.get(g.metric) or known.get(g.metric.split("/")[0])
         if m is None:
             raise InputError(f"goal for unknown metric '{g.metric}'", file=gf.path,
@@ -124,10 +128,19 @@ def validate(gf: GoalsFile, task) -> None:
 def goal_power(gf: GoalsFile, task, n: int | None, discordance: float) -> tuple[GoalPower, ...]:
     from ..stats import min_detectable_difference
 
+    from .file import JUDGED_METRICS
+
     known = declared_metrics(task)
-    tested = [x for x in gf.metrics if (known.get(x) or known.get(x.split("/")[0])).tested]
+    tested = [x for x in gf.metrics if x in JUDGED_METRICS
+              or (known.get(x) or known.get(x.split("/")[0])).tested]
     out = []
     for g in gf.goals:
+        if g.metric in JUDGED_METRICS:
+            out.append(GoalPower(g.metric, g.text, n, g.alpha / max(len(tested), 1), None, None,
+                                 note="judged by `assay judge --goals` on a pairwise win rate "
+                                 "(its detectable change depends on the tie share: run a "
+                                 "pilot)"))
+            continue
         m = known.get(g.metric) or known[g.metric.split("/")[0]]
         alpha = g.alpha / max(len(tested), 1)
         if n is None or m.kind != "rate" or not m.tested:

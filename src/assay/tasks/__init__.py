@@ -23,6 +23,9 @@ TASKS: dict[str, Any] = {
     "paper-review": "assay.tasks.paper_review:PaperReview",
     "bias-judge": "assay.tasks.bias_judge:BiasJudge",
     "haiku-review": "assay.tasks.haiku_review:HaikuReview",
+    "pr-describe": "assay.tasks.pr.describe:PRDescribe",
+    "pr-review": "assay.tasks.pr.review:PRReviewTask",
+    "pr-improve": "assay.tasks.pr.improve:PRImprove",
 }
 
 

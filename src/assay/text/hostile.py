@@ -83,11 +83,14 @@ def hostile_texts(size: int = 1 << 20) -> dict[str, str]:
 
 def parsers() -> dict[str, Callable[[str], object]]:
     """Every parser and text routine that reads model output or session text, by name."""
+    from ..judge.prompt import parse_verdict as parse_judge_verdict
     from ..tasks.bias_judge import parse_verdict
     from ..tasks.category_judge import parse_label
     from ..tasks.haiku_review import parse_haiku
     from ..tasks.paper_review import parse_review, sections_present
     from ..tasks.peerread import strip_decision_statements
+    from ..tasks.pr.answer import parse_answer
+    from ..tasks.pr.schemas import CodeSuggestions, PRDescription, PRReview
     from ..traces.categories import default_classifier
     from ..traces.episodes import Diagnostic, is_correction
     from .haiku import haiku_form
@@ -111,4 +114,10 @@ def parsers() -> dict[str, Callable[[str], object]]:
         "categories.classify": lambda t: classifier.classify(
             Diagnostic("tool_error", t, "e1", 1, command=t[:2000])),
         "episodes.is_correction": is_correction,
+        "judge.parse_verdict": parse_judge_verdict,
+        "pr.parse_answer(review)": lambda t: parse_answer(t, PRReview, ("review",)),
+        "pr.parse_answer(improve)": lambda t: parse_answer(t, CodeSuggestions,
+                                                           ("code_suggestions",)),
+        "pr.parse_answer(describe)": lambda t: parse_answer(t, PRDescription,
+                                                            ("type", "title")),
     }
