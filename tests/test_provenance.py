@@ -437,6 +437,7 @@ def test_report_files_are_replaced_whole(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert files.markdown.read_text() == before  # the old file, whole
     assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["comparison.json",
+                                                                    "report.html",
                                                                     "report.md"]
 
 
@@ -478,7 +479,7 @@ def test_an_ollama_digest_joins_the_identity(tmp_path):
     assert (first.requests_sent, second.requests_sent, third.requests_sent) == (8, 8, 0)
 
 
-@pytest.mark.parametrize("dies_at", [1, 2, 3])
+@pytest.mark.parametrize("dies_at", [1, 2, 3, 4])  # items, prompts, metrics, manifest
 def test_a_kill_at_every_rename_of_eval_leaves_the_old_run_or_a_refused_one(tmp_path,
                                                                            monkeypatch, dies_at):
     import os
@@ -506,4 +507,5 @@ def test_a_kill_at_every_rename_of_eval_leaves_the_old_run_or_a_refused_one(tmp_
     else:
         with pytest.raises(AssayError, match="mixes files of two runs"):
             load_run(tmp_path / "run")
-    assert sorted(now) == ["items.jsonl", "manifest.json", "metrics.json"]  # no temp left
+    assert sorted(now) == ["items.jsonl", "manifest.json", "metrics.json",
+                           "prompts.jsonl"]  # no temp left
