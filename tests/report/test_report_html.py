@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -233,3 +232,20 @@ def test_hostile_outputs_open_no_dialog_and_send_no_request(browser, ct, tmp_pat
     assert not w.dialogs, w.dialogs
     assert not w.outside(), w.outside()
     assert not w.errors, w.errors
+
+
+def test_item_views_show_both_orders_and_the_headline_outcome(ct):
+    from assay.report.items import item_views
+
+    recs = [ct.record(1, "base", True), ct.record(1, "base", False, pass_="swapped"),
+            ct.record(1, "ft", False), ct.record(1, "ft", False, pass_="swapped"),
+            ct.record(2, "base", False), ct.record(2, "ft", True),
+            ct.record(3, "base", True)]  # item 3: the candidate did not answer
+    recs[1]["output"] = "B then A: A"
+    views = item_views([r for r in recs if r["model"] == "base"],
+                       [r for r in recs if r["model"] == "ft"], ct.CmpTask())
+    assert views.metric == "accuracy" and [v.id for v in views.items] == ["1", "2"]
+    one = views.get("1")
+    assert [p.pass_ for p in one.base] == ["original", "swapped"]
+    assert one.base[1].output == "B then A: A" and one.outcome == "lost"
+    assert views.get("2").outcome == "gained" and one.prompt is None
