@@ -4,7 +4,6 @@ interval, slice bars with n and intervals, accept/reject labels, slanted long ca
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np

@@ -116,11 +116,29 @@ def test_report_command_from_a_comparison_dir_and_from_a_run(ct, comparison, tmp
     card = Path(data["files"]["model_card"]).read_text()
     assert 'PeftModel.from_pretrained(base, "org/ft")' in card
     assert yaml.safe_load(card.split("---\n")[1])["base_model"] == "org/base"
+    # report.html, with the items read from the run the comparison names
+    page = Path(data["files"]["html"]).read_text()
+    assert Path(data["files"]["html"]) == tmp_path / "cmp" / "report.html"
+    assert '"itemsMissing":false' in page and page.count('{"id":') == 100
     res = runner.invoke(app, ["report", str(tmp_path / "run"), "--json"])
     assert res.exit_code == 0, res.output
     files = json.loads(res.stdout)["files"]
     assert Path(files["markdown"]).parent == tmp_path / "run" / "report"
     assert any(p.endswith("confusion_matrix.png") for p in files["plots"])
+    assert files["html"] is None  # a single run has no paired items to browse
+
+
+def test_report_html_without_the_runs_shows_the_table_only(comparison, tmp_path):
+    import shutil
+
+    from assay.report.items import comparison_items
+
+    write_report(comparison, tmp_path / "cmp", plots=False)
+    shutil.rmtree(comparison.base.run)
+    assert comparison_items(comparison) is None
+    files = write_report(comparison, tmp_path / "cmp2", plots=False)
+    page = files.html.read_text()
+    assert '"itemsMissing":true' in page and '"accuracy"' in page
 
 
 def test_run_report_shows_wilson_intervals(ct, tmp_path):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -71,6 +70,19 @@ def _report(ct, tmp_path, hostile: bool = False):
 
 
 # ---- without a browser ------------------------------------------------------------------------
+
+def test_large_data_is_embedded_gzip_compressed_and_reads_back_the_same():
+    import base64
+    import gzip
+
+    from assay.report.html import data_block
+
+    data = {"items": [{"id": str(i), "out": "</script> & more"} for i in range(50)]}
+    packed = json.loads(data_block(data, compress_above=10))
+    assert set(packed) == {"gzip"} and re.fullmatch(r"[A-Za-z0-9+/=]+", packed["gzip"])
+    assert json.loads(gzip.decompress(base64.b64decode(packed["gzip"]))) == data
+    assert json.loads(data_block(data)) == data  # small: plain JSON
+
 
 def test_embedded_json_cannot_close_its_block_and_reads_back_the_same():
     value = {"t": "</script><!-- <script> & \u2028\u2029 >"}
@@ -137,7 +149,8 @@ class Watched:
 
     def open(self, path: Path, fragment: str = ""):
         self.page.goto(path.resolve().as_uri() + fragment)
-        self.page.wait_for_selector("body[data-ready='1']")
+        self.page.wait_for_selector("body[data-ready='1'], body[data-error]")
+        assert self.page.get_attribute("body", "data-error") is None
         return self.page
 
     def outside(self) -> list[str]:
@@ -191,8 +204,13 @@ def test_page_in_chromium_table_item_lost_filter_deep_link_and_screenshot(browse
     assert not w.errors and not w.dialogs and not w.outside()
 
 
-def test_hostile_outputs_open_no_dialog_and_send_no_request(browser, ct, tmp_path):
+@pytest.mark.parametrize("compressed", [False, True], ids=["json", "gzip"])
+def test_hostile_outputs_open_no_dialog_and_send_no_request(browser, ct, tmp_path, monkeypatch,
+                                                            compressed):
+    if compressed:  # the data block of a large page: gzip in base64, inflated in the page
+        monkeypatch.setattr("assay.report.html.COMPRESS_ABOVE", 0)
     files = _report(ct, tmp_path, hostile=True)
+    assert ('{"gzip":"' in files.html.read_text()) == compressed
     w = Watched(browser)
     page = w.open(files.html)
     images = page.locator("img").count()
@@ -214,3 +232,20 @@ def test_hostile_outputs_open_no_dialog_and_send_no_request(browser, ct, tmp_pat
     assert not w.dialogs, w.dialogs
     assert not w.outside(), w.outside()
     assert not w.errors, w.errors
+
+
+def test_item_views_show_both_orders_and_the_headline_outcome(ct):
+    from assay.report.items import item_views
+
+    recs = [ct.record(1, "base", True), ct.record(1, "base", False, pass_="swapped"),
+            ct.record(1, "ft", False), ct.record(1, "ft", False, pass_="swapped"),
+            ct.record(2, "base", False), ct.record(2, "ft", True),
+            ct.record(3, "base", True)]  # item 3: the candidate did not answer
+    recs[1]["output"] = "B then A: A"
+    views = item_views([r for r in recs if r["model"] == "base"],
+                       [r for r in recs if r["model"] == "ft"], ct.CmpTask())
+    assert views.metric == "accuracy" and [v.id for v in views.items] == ["1", "2"]
+    one = views.get("1")
+    assert [p.pass_ for p in one.base] == ["original", "swapped"]
+    assert one.base[1].output == "B then A: A" and one.outcome == "lost"
+    assert views.get("2").outcome == "gained" and one.prompt is None

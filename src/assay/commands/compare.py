@@ -29,8 +29,8 @@ def compare_command(
                                         "from beside it)."),
     noise: Optional[str] = typer.Option(None, "--noise", help="A repeat run of the base: the "
                                         "noise floor."),
-    out: Optional[str] = typer.Option(None, "--out", help="Write comparison.json, report.md "
-                                      "and plots here."),
+    out: Optional[str] = typer.Option(None, "--out", help="Write comparison.json, report.md, "
+                                      "report.html and plots here."),
     allow_prompt_mismatch: bool = typer.Option(False, "--allow-prompt-mismatch",
                                                help="Compare even when prompts differ (warns)."),
     allow_data_mismatch: bool = typer.Option(False, "--allow-data-mismatch",
@@ -191,8 +191,9 @@ def show_comparison(cmp, files=None, *, wide: bool = False) -> None:
     for w in warnings:
         console.print(terminal(f"warning: {w}"), style="bold yellow", markup=False)
     if files is not None:
-        console.print(terminal(f"wrote {files.markdown}, {files.json} and {len(files.plots)} "
-                               "plot(s)"), markup=False)
+        page = f", {files.html}" if files.html else ""
+        console.print(terminal(f"wrote {files.markdown}{page}, {files.json} and "
+                               f"{len(files.plots)} plot(s)"), markup=False)
 
 
 def register(app) -> None:

@@ -11,7 +11,8 @@ import typer
 from ._common import files_dict
 
 REPORT_HELP = """Write the report of a comparison (a directory from `assay compare --out`) or of one
-run: report.md, JSON, PNG plots, and with --base-model a Hugging Face model card (README.md).
+run: report.md, JSON, PNG plots, for a comparison report.html (one self-contained page with the
+item browser; open it from disk), and with --base-model a Hugging Face model card (README.md).
 
 Examples:
 
@@ -64,7 +65,8 @@ def report_command(
     show_summary(report)
     from ..text.inert import terminal
 
-    out_console().print(terminal(f"wrote {files.markdown}, {files.json}, {len(files.plots)} "
+    page = f"{files.html}, " if files.html else ""
+    out_console().print(terminal(f"wrote {files.markdown}, {page}{files.json}, {len(files.plots)} "
                                  "plot(s)" + (f" and {files.model_card}" if files.model_card
                                               else "")), markup=False)
 

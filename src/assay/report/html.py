@@ -24,6 +24,10 @@ from ..compare import Comparison, verdict_text
 from .items import ItemPass, ItemViews
 
 REPORT_HTML = "report.html"
+# Data above this many characters is embedded gzip-compressed (base64 inside the same JSON
+# block) and inflated by the browser's DecompressionStream: a 20,000-item page is read and
+# tokenised several times faster, and the file is smaller to share.
+COMPRESS_ABOVE = 1_000_000
 # JSON escapes that keep the data block a data block whatever the text holds
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
             "\u2029": "\\u2029"}
@@ -116,7 +120,20 @@ def page_data(c: Comparison, views: ItemViews | None, plots: Sequence[Path] = ()
             "plots": [_plot(Path(p)) for p in plots]}
 
 
-def html_page(data: dict, nonce: str | None = None) -> str:
+def data_block(data: dict, compress_above: int | None = None) -> str:
+    """The text of the data block: the data as escaped JSON, or when longer than
+    ``compress_above`` characters ``{"gzip": BASE64}`` of that JSON."""
+    text = embed_json(data)
+    limit = COMPRESS_ABOVE if compress_above is None else compress_above
+    if len(text) <= limit:
+        return text
+    import gzip
+
+    packed = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+    return embed_json({"gzip": base64.b64encode(packed).decode("ascii")})
+
+
+def html_page(data: dict, nonce: str | None = None, compress_above: int | None = None) -> str:
     """The page: a fixed skeleton, the data block, the page's style and script."""
     nonce = nonce or secrets.token_urlsafe(18)
     csp = (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
@@ -126,7 +143,7 @@ def html_page(data: dict, nonce: str | None = None) -> str:
             .replace("{{NONCE}}", nonce)
             .replace("{{STYLE}}", _asset("report.css"))
             .replace("{{SCRIPT}}", _asset("report.js"))
-            .replace("{{DATA}}", embed_json(data)))
+            .replace("{{DATA}}", data_block(data, compress_above)))
 
 
 def write_html(c: Comparison, path: str | Path, views: ItemViews | None = None,
