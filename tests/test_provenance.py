@@ -500,7 +500,7 @@ def test_an_ollama_digest_joins_the_identity(tmp_path):
     assert (first.requests_sent, second.requests_sent, third.requests_sent) == (8, 8, 0)
 
 
-@pytest.mark.parametrize("dies_at", [1, 2, 3, 4, 5])  # items, prompts, metrics, manifest, exchange
+@pytest.mark.parametrize("dies_at", [1, 2, 3, 4])  # items, prompts, metrics, manifest
 def test_a_kill_at_every_rename_of_eval_leaves_the_old_run_whole(tmp_path, monkeypatch,
                                                               dies_at):
     import os
