@@ -218,6 +218,13 @@ def test_bad_input_is_one_line_naming_the_fix(judged):
     bad = _cli("judge", str(tmp / "run"), "--candidate", "ft", "--reference", "ref",
                "--judge", "no-spec", "--out", str(tmp / "x"))
     assert bad.returncode == 2 and "--judge" in bad.stderr and "Traceback" not in bad.stderr
+    bad = _cli("judge", str(tmp / "run"), "--candidate", "ft", "--candidate", "ft",
+               "--reference", "ref", "--judge", "A=openai:judgeA@http://127.0.0.1:9/v1",
+               "--out", str(tmp / "x"))
+    assert bad.returncode == 2 and "given twice" in bad.stderr and "Fix:" in bad.stderr
+    bad = _cli("judge", str(tmp / "nowhere"), "--candidate", "ft", "--reference", "ref",
+               "--judge", "A=openai:judgeA@http://127.0.0.1:9/v1", "--out", str(tmp / "x"))
+    assert bad.returncode == 2 and "not a run directory" in bad.stderr
 
 
 def test_goals_on_the_win_rate_are_judged_on_its_interval(judged, tmp_path):
