@@ -38,8 +38,9 @@ class EvalConfig:
     """Settings of one `assay eval` run, each declared once: the flags of `assay eval`, the keys
     of its ``--config`` YAML and of ``--set KEY=VALUE`` are all generated from these fields."""
 
-    task: str = opt("", "Task name (paper-review, bias-judge, haiku-review) or one registered "
-                    "by --task-module.", metavar="TASK")
+    task: str = opt("", "Task name (paper-review, bias-judge, haiku-review, pr-describe, "
+                    "pr-review, pr-improve) or one registered by --task-module.",
+                    metavar="TASK")
     data: str = opt("", "Items: JSONL, JSON, Parquet or an HF dataset dir.", metavar="FILE")
     models: list = opt([], "LABEL=SPEC, repeatable. SPEC: openai:MODEL@URL[,URL2] | "
                        "openai-batch:MODEL@URL (the Batch API) | hf:PATH[+ADAPTER] | "

@@ -218,6 +218,13 @@ def test_bad_input_is_one_line_naming_the_fix(judged):
     bad = _cli("judge", str(tmp / "run"), "--candidate", "ft", "--reference", "ref",
                "--judge", "no-spec", "--out", str(tmp / "x"))
     assert bad.returncode == 2 and "--judge" in bad.stderr and "Traceback" not in bad.stderr
+    bad = _cli("judge", str(tmp / "run"), "--candidate", "ft", "--candidate", "ft",
+               "--reference", "ref", "--judge", "A=openai:judgeA@http://127.0.0.1:9/v1",
+               "--out", str(tmp / "x"))
+    assert bad.returncode == 2 and "given twice" in bad.stderr and "Fix:" in bad.stderr
+    bad = _cli("judge", str(tmp / "nowhere"), "--candidate", "ft", "--reference", "ref",
+               "--judge", "A=openai:judgeA@http://127.0.0.1:9/v1", "--out", str(tmp / "x"))
+    assert bad.returncode == 2 and "not a run directory" in bad.stderr
 
 
 def test_goals_on_the_win_rate_are_judged_on_its_interval(judged, tmp_path):
@@ -259,3 +266,30 @@ def test_goals_on_win_rate_lock_with_a_pr_task(tmp_path):
     lock = json.loads(done.stdout)
     assert [p["metric"] for p in lock["power"]] == ["win_rate", "schema_valid"]
     assert "assay judge" in lock["power"][0]["note"]
+
+
+def test_lc_win_rate_equals_a_statsmodels_fit_on_the_judgments_file(judged):
+    import warnings
+
+    sm = pytest.importorskip("statsmodels.api")
+    out, _, _, tmp = judged
+    rows = [json.loads(x) for x in (tmp / "judged" / "judgments.jsonl").read_text().splitlines()]
+    for cand in ("base", "ft"):
+        for judge in ("A", "B"):
+            by = {}
+            for r in rows:
+                if r["candidate"] == cand and r["judge"] == judge:
+                    by.setdefault(r["id"], []).append(r)
+            y, d = [], []
+            for js in by.values():
+                if all(j["outcome"] for j in js):
+                    o = {j["outcome"] for j in js}
+                    y.append({"win": 1.0, "tie": 0.5, "loss": 0.0}[o.pop()] if len(o) == 1 else 0.5)
+                    d.append(js[0]["candidate_chars"] - js[0]["reference_chars"])
+            x = np.tanh(np.array(d) / np.std(d, ddof=1))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = sm.GLM(np.array(y), sm.add_constant(x), family=sm.families.Binomial()).fit()
+            got = out["results"][cand]["judges"][judge]
+            assert got["lc_win_rate"] == pytest.approx(1 / (1 + np.exp(-fit.params[0])), abs=1e-8)
+            assert got["lc_length_coef"] == pytest.approx(fit.params[1], abs=1e-6)

@@ -37,6 +37,10 @@ def check_labels(run: Run, candidates: list[str], reference: str) -> None:
                          "each candidate against another model's answers")
     if not candidates:
         raise AssayError("no --candidate given. Fix: add --candidate LABEL (repeatable)")
+    dup = sorted({c for c in candidates if candidates.count(c) > 1})
+    if dup:
+        raise AssayError(f"--candidate {dup[0]} given twice. Fix: give each candidate once "
+                         "(the first is the baseline of the paired comparison)")
 
 
 def _items(run: Run) -> dict[str, dict]:

@@ -29,9 +29,16 @@ from assay.stats.paired import (McNemarResult, NoiseFloorResult, mcnemar, mcnema
 from assay.stats.permutation import PermutationResult, permutation_test
 from assay.stats.power import (Detectability, detectability, mcnemar_power, mdd_from_standard_error,
                                min_detectable_difference)
+from assay.stats.pairwise import (BradleyTerryResult, LCWinRateResult, WinRateResult,
+                                  bradley_terry, lc_win_rate, win_rate)
 from assay.stats.randomization import RandomizationResult, paired_randomization
+from assay.stats.raters import (AgreementResult, agreement_bootstrap, fleiss_kappa,
+                                krippendorff_alpha)
 
 __all__ = [
+    "AgreementResult", "BradleyTerryResult", "LCWinRateResult", "WinRateResult",
+    "agreement_bootstrap", "bradley_terry", "fleiss_kappa", "krippendorff_alpha", "lc_win_rate",
+    "win_rate",
     "Baseline", "BinaryMetrics", "BootstrapResult", "CalibrationResult", "Detectability", "Interval",
     "KappaResult", "McNemarResult", "NoiseFloorResult", "PermutationResult", "RandomizationResult",
     "ReliabilityBin", "always_positive_baseline", "bca_interval", "binary_metrics", "calibration",
