@@ -8,7 +8,7 @@ A block that claims real output is marked by a comment line just above it::
 and is a transcript: lines starting with ``$ `` are commands (run by bash, in order, every block
 in one scratch directory, so a later block may use what an earlier one wrote), the lines after a
 command are what it printed (stdout and stderr together, as a terminal shows them). The tool runs
-every marked block in a scratch directory that sees the repository's ``examples/`` (and
+every marked block in a scratch directory that sees the repository's ``examples/`` and ``bench/`` (and
 ``../shared`` when present), with ``assay`` and ``python`` this interpreter, and compares the
 printed text with the README's, after masking what changes from run to run (times, rates,
 latencies, dates). It exits 1 and shows a diff when a block differs.
@@ -87,6 +87,7 @@ def scratch() -> Path:
     work = top / "assay"
     work.mkdir()
     (work / "examples").symlink_to(ROOT / "examples")
+    (work / "bench").symlink_to(ROOT / "bench")
     if SHARED.is_dir():
         (top / "shared").symlink_to(SHARED)
     bin_dir = top / "bin"
