@@ -45,6 +45,7 @@ def test_two_cpu_processes_train_one_adapter_with_ddp(tiny_model, paper_items, t
     two = _train(tiny_model, paper_items, tmp_path / "ddp", "--num-processes", "2",
                  "--set", "num_train_epochs=1")
     one = _train(tiny_model, paper_items, tmp_path / "one", "--set", "max_steps=1")
+    assert one["global_step"] == 1
     record = json.loads((tmp_path / "ddp" / "train_record.json").read_text())
     assert record["processes"] == {"world_size": 2, "distributed_type": "MULTI_CPU"}
     # 8 items, 2 a process, 2 processes: the sampler splits them, 2 steps for one epoch
