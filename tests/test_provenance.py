@@ -196,7 +196,7 @@ class ServedServer(FakeOpenAIServer):
         self.root = root
 
     async def _list_models(self, writer) -> None:
-        from assay.testing import _send
+        from assay.testing import send_response as _send
 
         with self._lock:
             self.stats.model_lists += 1

@@ -139,7 +139,7 @@ class FakeOpenAIServer:
                     break
                 method, path, headers, body = request
                 if self.api_key and headers.get("authorization") != f"Bearer {self.api_key}":
-                    await _send(writer, 401, json.dumps({"error": "bad key"}).encode())
+                    await send_response(writer, 401, json.dumps({"error": "bad key"}).encode())
                     continue
                 if method == "GET" and path.rstrip("/").endswith("/models"):
                     await self._list_models(writer)
@@ -148,7 +148,7 @@ class FakeOpenAIServer:
                     tags = [{"name": n, "model": n, "digest": d}
                             for n, d in (self.ollama_digests or {}).items()]
                     status = 200 if self.ollama_digests is not None else 404
-                    await _send(writer, status, json.dumps({"models": tags}).encode())
+                    await send_response(writer, status, json.dumps({"models": tags}).encode())
                     continue
                 if await self._route(writer, method, path, headers, body):
                     continue
@@ -168,10 +168,10 @@ class FakeOpenAIServer:
         with self._lock:
             self.stats.model_lists += 1
         if self.models is None:
-            await _send(writer, 404, json.dumps({"error": "not found"}).encode())
+            await send_response(writer, 404, json.dumps({"error": "not found"}).encode())
             return
         data = [{"id": m, "object": "model"} for m in self.models]
-        await _send(writer, 200, json.dumps({"object": "list", "data": data}).encode())
+        await send_response(writer, 200, json.dumps({"object": "list", "data": data}).encode())
 
     async def _respond(self, writer, headers: dict, raw: bytes) -> bool:
         with self._lock:
@@ -192,8 +192,8 @@ class FakeOpenAIServer:
                 if fault.get("echo_headers"):  # a server that quotes the request back
                     fault = {**fault, "body": json.dumps({"error": "bad", "headers": headers})}
                 return await _send_fault(writer, fault)
-            payload = _chat_payload(body, self.responder(body))
-            await _send(writer, 200, json.dumps(payload).encode())
+            payload = chat_payload(body, self.responder(body))
+            await send_response(writer, 200, json.dumps(payload).encode())
             return True
         finally:
             with self._lock:
@@ -218,7 +218,8 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict, b
     return method, path, headers, body
 
 
-async def _send(writer, status: int, data: bytes, extra: dict | None = None) -> None:
+async def send_response(writer, status: int, data: bytes,
+                        extra: dict | None = None) -> None:
     reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests", 500: "Server Error",
               503: "Service Unavailable"}.get(status, "Status")
     head = [f"HTTP/1.1 {status} {reason}", "Content-Type: application/json",
@@ -234,15 +235,15 @@ async def _send_fault(writer, fault: dict) -> bool:
     if fault.get("drop"):
         return False
     if fault.get("malformed"):
-        await _send(writer, 200, b'{"choices": [{"message": ')
+        await send_response(writer, 200, b'{"choices": [{"message": ')
         return True
     body = fault.get("body", json.dumps({"error": "injected"}))
-    await _send(writer, fault.get("status", 500), body.encode() if isinstance(body, str) else body,
+    await send_response(writer, fault.get("status", 500), body.encode() if isinstance(body, str) else body,
                 fault.get("headers"))
     return True
 
 
-def _chat_payload(body: dict, answer: Any) -> dict:
+def chat_payload(body: dict, answer: Any) -> dict:
     if isinstance(answer, dict):
         text, finish = answer.get("text", ""), answer.get("finish_reason", "stop")
         logprobs = answer.get("logprobs")

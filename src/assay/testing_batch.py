@@ -16,7 +16,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 
-from .testing import FakeOpenAIServer, _chat_payload, _send, echo_responder
+from .testing import FakeOpenAIServer, chat_payload, send_response, echo_responder
 
 
 @dataclass
@@ -61,7 +61,7 @@ class FakeBatchServer(FakeOpenAIServer):
             with self._lock:
                 self.batch_stats.lists += 1
                 data = list(reversed(self.batch_stats.batches.values()))
-            await _send(writer, 200, json.dumps({"object": "list", "data": data}).encode())
+            await send_response(writer, 200, json.dumps({"object": "list", "data": data}).encode())
             return True
         if method == "GET" and len(parts) >= 2 and parts[-2] == "batches":
             return await self._poll(writer, parts[-1])
@@ -70,14 +70,15 @@ class FakeBatchServer(FakeOpenAIServer):
     async def _upload(self, writer, headers, body: bytes) -> bool:
         content = _multipart_file(headers.get("content-type", ""), body)
         if content is None:
-            await _send(writer, 400, json.dumps({"error": {"message": "no file part"}}).encode())
+            await send_response(writer, 400, _error("no file part"))
             return True
         with self._lock:
             self.batch_stats.uploads += 1
             fid = f"file-{len(self.batch_stats.files) + 1}"
             self.batch_stats.files[fid] = content
-        await _send(writer, 200, json.dumps({"id": fid, "object": "file", "bytes": len(content),
-                                             "purpose": "batch"}).encode())
+        await send_response(writer, 200, json.dumps({"id": fid, "object": "file",
+                                                     "bytes": len(content),
+                                                     "purpose": "batch"}).encode())
         return True
 
     async def _download(self, writer, fid: str) -> bool:
@@ -85,9 +86,9 @@ class FakeBatchServer(FakeOpenAIServer):
             self.batch_stats.downloads += 1
             data = self.batch_stats.files.get(fid)
         if data is None:
-            await _send(writer, 404, json.dumps({"error": {"message": "no such file"}}).encode())
+            await send_response(writer, 404, _error("no such file"))
         else:
-            await _send(writer, 200, data)
+            await send_response(writer, 200, data)
         return True
 
     async def _create(self, writer, req: dict) -> bool:
@@ -104,7 +105,7 @@ class FakeBatchServer(FakeOpenAIServer):
                        "error_file_id": None}
                 self.batch_stats.batches[bid] = obj
                 status = 200
-        await _send(writer, status, json.dumps(obj).encode())
+        await send_response(writer, status, json.dumps(obj).encode())
         return True
 
     async def _poll(self, writer, bid: str) -> bool:
@@ -118,9 +119,9 @@ class FakeBatchServer(FakeOpenAIServer):
                     self._finish(batch)
                 obj = dict(batch)
         if batch is None:
-            await _send(writer, 404, json.dumps({"error": {"message": "no such batch"}}).encode())
+            await send_response(writer, 404, _error("no such batch"))
         else:
-            await _send(writer, 200, json.dumps(obj).encode())
+            await send_response(writer, 200, json.dumps(obj).encode())
         return True
 
     def _finish(self, batch: dict) -> None:
@@ -137,7 +138,7 @@ class FakeBatchServer(FakeOpenAIServer):
                                 "message": fault.get("message", "injected"),
                                 "type": "invalid_request_error"}}}, "error": None})
                 continue
-            payload = _chat_payload(row["body"], self.responder(row["body"]))
+            payload = chat_payload(row["body"], self.responder(row["body"]))
             out.append({"id": f"req_{index}", "custom_id": row["custom_id"],
                         "response": {"status_code": 200, "body": payload}, "error": None})
         if self.batch_status != "completed":  # failed / expired: no output, as the API does
@@ -152,6 +153,10 @@ class FakeBatchServer(FakeOpenAIServer):
         batch["status"] = "completed"
         batch["request_counts"] = {"total": len(out) + len(err), "completed": len(out),
                                    "failed": len(err)}
+
+
+def _error(message: str) -> bytes:
+    return json.dumps({"error": {"message": message}}).encode()
 
 
 def _multipart_file(content_type: str, body: bytes) -> bytes | None:

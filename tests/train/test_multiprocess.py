@@ -19,6 +19,7 @@ from assay.train.launch import accelerate_command
 ROOT = Path(__file__).resolve().parents[2]
 FSDP2 = ROOT / "examples" / "accelerate" / "fsdp2.yaml"
 ZERO3 = ROOT / "examples" / "accelerate" / "zero3.yaml"
+MULTINODE = ROOT / "examples" / "accelerate" / "multinode-ddp.yaml"
 SFT = ROOT / "examples" / "train" / "sft.yaml"
 
 
@@ -45,6 +46,7 @@ def test_two_cpu_processes_train_one_adapter_with_ddp(tiny_model, paper_items, t
     two = _train(tiny_model, paper_items, tmp_path / "ddp", "--num-processes", "2",
                  "--set", "num_train_epochs=1")
     one = _train(tiny_model, paper_items, tmp_path / "one", "--set", "max_steps=1")
+    assert one["global_step"] == 1
     record = json.loads((tmp_path / "ddp" / "train_record.json").read_text())
     assert record["processes"] == {"world_size": 2, "distributed_type": "MULTI_CPU"}
     # 8 items, 2 a process, 2 processes: the sampler splits them, 2 steps for one epoch
@@ -73,13 +75,17 @@ def test_the_launch_command_without_a_config_is_ddp_on_n_processes():
     assert with_cfg[with_cfg.index("--num_processes") + 1] == "8"
 
 
-@pytest.mark.parametrize("config", [FSDP2, ZERO3], ids=["fsdp2", "zero3"])
+@pytest.mark.parametrize("config", [FSDP2, ZERO3, MULTINODE],
+                         ids=["fsdp2", "zero3", "multinode"])
 def test_shipped_configs_agree_with_the_recipe(config):
     recipe = load_recipe("sft", SFT, {"accelerate_config": str(config), "bf16": True})
     c = check_accelerate_config(config, recipe)
     assert c["mixed_precision"] == "bf16" and c["num_processes"] >= 2
     if config == FSDP2:
         assert c["distributed_type"] == "FSDP" and c["fsdp_config"]["fsdp_version"] == 2
+    elif config == MULTINODE:
+        assert c["num_machines"] == 2 and c["num_processes"] % c["num_machines"] == 0
+        assert c["main_process_ip"] and c["machine_rank"] == 0
     else:
         assert c["distributed_type"] == "DEEPSPEED"
         assert c["deepspeed_config"]["zero_stage"] == 3
@@ -108,6 +114,8 @@ def test_bad_configs_are_refused_with_file_field_and_fix(tmp_path):
          "field 'main_process_ip'"),
         (base.replace("machine_rank: 0", "machine_rank: 3"), InputError,
          "field 'machine_rank'"),
+        (MULTINODE.read_text().replace("num_processes: 16", "num_processes: 15"), InputError,
+         "field 'num_processes': must be a multiple of num_machines"),
         (base.replace("fsdp_activation_checkpointing: false",
                       "fsdp_activation_checkpointing: true"), AssayError,
          "fsdp_activation_checkpointing: True and the recipe has gradient_checkpointing"),

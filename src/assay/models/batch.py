@@ -127,10 +127,10 @@ class OpenAIBatchBackend:
         self.notify: Callable[[str], None] = lambda message: None  # status changes
 
     def identity(self) -> dict[str, Any]:
-        from .openai import _normal_url
+        from .openai import normal_url
 
         return {"backend": "openai-batch", "model": self.spec.model,
-                "base_urls": [_normal_url(self.url)], "chat_template": "server",
+                "base_urls": [normal_url(self.url)], "chat_template": "server",
                 "extra_body": self.extra_body}
 
     def attach_store(self, store) -> None:
@@ -244,7 +244,7 @@ class OpenAIBatchBackend:
         return out
 
     def _result(self, line: str, bid: str, name: str, lineno: int) -> tuple[str, Completion]:
-        from .openai import _completion
+        from .openai import completion_of
 
         try:
             row = json.loads(line)
@@ -256,7 +256,7 @@ class OpenAIBatchBackend:
         code = response.get("status_code")
         if code == 200 and not row.get("error"):
             try:
-                return key, _completion(response["body"], None, 1)
+                return key, completion_of(response["body"], None, 1)
             except (KeyError, IndexError, TypeError, ValueError) as exc:
                 return key, Completion(error=f"malformed result in batch {bid}: {exc!r}")
         detail = row.get("error") or (response.get("body") or {}).get("error") or {}
@@ -292,7 +292,8 @@ class OpenAIBatchBackend:
             else:
                 if status == 200:
                     return data if raw else json.loads(data)
-                error = f"HTTP {status} from {shown}: {self._scrub(data[:300].decode('utf-8', 'replace'))}"
+                body = self._scrub(data[:300].decode("utf-8", "replace"))
+                error = f"HTTP {status} from {shown}: {body}"
                 if status not in (408, 409, 429, 500, 502, 503, 504):
                     break
             if attempt <= self.max_retries:

@@ -115,7 +115,7 @@ class OpenAIBackend:
         every replica), so replicas and ``localhost`` vs ``127.0.0.1`` share one cache. A server
         that reports nothing is known only by its URLs (loopback names made one)."""
         where = ({"served": self._served} if self._served is not None else
-                 {"base_urls": sorted({_normal_url(u) for u in self.spec.base_urls})})
+                 {"base_urls": sorted({normal_url(u) for u in self.spec.base_urls})})
         return {"backend": "openai", "model": self.spec.model, **where,
                 "chat_template": "server", "extra_body": self.extra_body}
 
@@ -269,7 +269,7 @@ class OpenAIBackend:
                 latency = time.perf_counter() - start
                 if status == 200:
                     try:
-                        done = _completion(json.loads(raw), latency, attempt)
+                        done = completion_of(json.loads(raw), latency, attempt)
                         self.limiter.settle(tokens, _used(done))
                         return done
                     except (ValueError, KeyError, IndexError, TypeError, RecursionError) as exc:
@@ -384,7 +384,7 @@ def _short(error: str) -> str:
 _VOLATILE = {"created", "permission", "object"}
 
 
-def _normal_url(url: str) -> str:
+def normal_url(url: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url.rstrip("/"))
@@ -485,7 +485,7 @@ def _used(c: Completion) -> int | None:
     return c.prompt_tokens + c.completion_tokens
 
 
-def _completion(data: dict, latency: float, attempts: int) -> Completion:
+def completion_of(data: dict, latency: float, attempts: int) -> Completion:
     choice = data["choices"][0]
     text = choice["message"].get("content")
     if text is None:

@@ -71,6 +71,11 @@ def _check_counts(path: Path, c: dict) -> None:
         raise InputError(f"must be in 0..{machines - 1} (num_machines is {machines})",
                          file=str(path), field="machine_rank", value=rank,
                          fix="give each machine its own rank, 0 on the main one")
+    if c.get("num_processes", 1) % machines:
+        raise InputError(f"must be a multiple of num_machines ({machines}): it counts the "
+                         "processes of all the machines together", file=str(path),
+                         field="num_processes", value=c.get("num_processes"),
+                         fix=f"set num_processes to {machines} x the GPUs of one machine")
     if machines > 1 and not c.get("main_process_ip"):
         raise InputError("several machines need the main machine's address", file=str(path),
                          field="main_process_ip", fix="set main_process_ip (and "
