@@ -66,7 +66,7 @@ Candidates are BBQ's own answer options written as responses in four styles (ter
 hedged, verbose), classified against BBQ's gold as correct / biased (BBQ's bias-aligned answer
 in an ambiguous context) / incorrect_other. Pairs fill five buckets (clear, subtle, tracked,
 tie, adversarial), strict-subset buckets first. The held-out category becomes the OOD slice.
-Writes OUT/train.jsonl (pairs to label), OUT/holdout.jsonl (in_dist + ood_<category>) and
+Writes OUT/train.jsonl (pairs to label), OUT/holdout.jsonl (in_dist + ood_CATEGORY) and
 OUT/card.md / card.json. The same --seed always gives the same files.
 
 Example:
