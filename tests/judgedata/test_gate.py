@@ -16,6 +16,12 @@ def test_decision_at_46_of_50_and_24_22_of_30(agree, hard, want):
     assert decide(GateRule(), 50, agree, 30, hard)[0] == want
 
 
+def test_a_dry_run_without_hard_pairs_does_not_pass_vacuously():
+    decision, reason = decide(GateRule(), 50, 50, 0, 0)
+    assert decision == MARGINAL and "no hard-bucket pair" in reason
+    assert decide(GateRule(min_hard=0, abort_hard=0), 50, 50, 0, 0)[0] == PROCEED
+
+
 def test_thresholds_scale_with_the_dry_run_size():
     rule = GateRule(n=100)
     # 0.92 * 100 = 92; 0.8 * 60 = 48; 22/30 * 60 = 44

@@ -70,10 +70,13 @@ def test_gate_proceeds_and_cross_check_disagreements_stay_out_of_training(small_
     script = ScriptedLabellers(items, teacher_wrong=hard[:2] + others[:3],
                                cross_wrong=cross_wrong)
     out = tmp_path / "out"
-    with FakeOpenAIServer(script) as srv:
+    # a small --concurrency and some latency: requests queue on the teacher's semaphore in the
+    # dry run, the full run and the DPO syntheses (one event loop for all of them)
+    with FakeOpenAIServer(script, latency_s=0.005) as srv:
         proc = distill(path, srv.base_url, out, "--reference",
                        f"openai:reference@{srv.base_url}", "--cross-check",
-                       f"openai:cross@{srv.base_url}", "--sft", "--dpo", "--json")
+                       f"openai:cross@{srv.base_url}", "--sft", "--dpo", "--json",
+                       "--concurrency", "3")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["gate"]["decision"] == "proceed"

@@ -121,14 +121,12 @@ def plan(labelled: Sequence, min_confidence: int = 4) -> list[dict]:
     return out
 
 
-def synthesize(jobs: Sequence[dict], teacher, retries: int = 2) -> dict[str, str | None]:
+async def synthesize(jobs: Sequence[dict], teacher, retries: int = 2) -> dict[str, str | None]:
     """pair id -> the teacher's strict synthesis (None when no attempt passed)."""
-    import asyncio
-
     from ..distill.loop import LoopConfig, run_loop
 
     todo = [j for j in jobs if j["route"] == SYNTH]
-    runs = asyncio.run(run_loop(SynthTask(), teacher, todo, LoopConfig(retries, 1)))
+    runs = await run_loop(SynthTask(), teacher, todo, LoopConfig(retries, 1))
     out = {}
     for run in runs:
         ok = [a.text for a in run.attempts if a.check.ok]
@@ -249,13 +247,14 @@ class DpoBlocked(AssayError):
                          "drop those pairs, or rebalance the failure modes")
 
 
-def write_dpo(labelled: Sequence, out: Path, labellers, min_confidence: int = 4,
-              retries: int = 2) -> dict[str, Path]:
-    """Plan, synthesize through the teacher, double, verify; write dpo.jsonl and its card."""
+def write_dpo(labelled: Sequence, out: Path, synths: dict[str, str | None],
+              min_confidence: int = 4) -> dict[str, Path]:
+    """Plan, double, verify (``synths``: ``synthesize``'s answers); write dpo.jsonl and its
+    card, or raise DpoBlocked listing the offending rows."""
     from .card import write_card
 
     jobs = plan(labelled, min_confidence)
-    rows = dpo_rows(jobs, synthesize(jobs, labellers.teacher, retries))
+    rows = dpo_rows(jobs, synths)
     check = verify(rows)
     paths = write_card(out, dpo_card(jobs, rows, check, min_confidence), "dpo_card")
     if check.blocks:

@@ -92,6 +92,10 @@ def decide(rule: GateRule, n: int, agree: int, hard_n: int, hard_agree: int) -> 
                                  _need(rule.abort_hard, hard_n))
     facts = (f"{agree}/{n} overall (need {need}), {hard_agree}/{hard_n} on hard buckets (need "
              f"{need_hard}, abort below {abort_at})")
+    if hard_n == 0 and rule.min_hard > 0:
+        return MARGINAL, (f"{facts}: the dry run holds no hard-bucket pair (pass "
+                          "--gate-hard-min 0 --gate-abort-hard 0 to gate on the overall "
+                          "agreement only)")
     if hard_agree < abort_at:
         return ABORT, facts
     if agree < need or hard_agree < need_hard:

@@ -95,11 +95,12 @@ class LabelResult:
     files: dict
 
 
-def _texts(task, teacher, items: Sequence[dict], max_revisions: int) -> dict[str, str | None]:
+async def _texts(task, teacher, items: Sequence[dict], max_revisions: int
+                 ) -> dict[str, str | None]:
     """id -> the labeller's last passing answer (None when it never passed)."""
     from ..distill.loop import LoopConfig, run_loop
 
-    runs = asyncio.run(run_loop(task, teacher, list(items), LoopConfig(max_revisions, 1)))
+    runs = await run_loop(task, teacher, list(items), LoopConfig(max_revisions, 1))
     out = {}
     for run in runs:
         ok = [a for a in run.attempts if a.check.ok]
@@ -140,19 +141,19 @@ class _Labellers:
         self.build = build
         self.teacher = build(cfg.teacher)
 
-    def texts(self, teacher, items) -> dict[str, str | None]:
-        return _texts(self.task, teacher, items, self.cfg.max_revisions)
+    async def texts(self, teacher, items) -> dict[str, str | None]:
+        return await _texts(self.task, teacher, items, self.cfg.max_revisions)
 
 
-def _run_gate(cfg: LabelConfig, lab: _Labellers, items: list[dict], out: Path) -> dict | None:
+async def _run_gate(cfg: LabelConfig, lab: _Labellers, items: list[dict], out: Path) -> dict | None:
     from .card import write_card
 
     if cfg.reference is None:
         return None
     ids = set(dry_run_ids(items, cfg.gate, cfg.seed))
     dry = [i for i in items if str(i["id"]) in ids]
-    t = _verdicts(lab.texts(lab.teacher, dry))
-    r = _verdicts(lab.texts(lab.build(cfg.reference), dry))
+    t = _verdicts(await lab.texts(lab.teacher, dry))
+    r = _verdicts(await lab.texts(lab.build(cfg.reference), dry))
     result = gate(dry, t, r, cfg.gate)
     card = {"kind": "labelling-gate", "teacher": cfg.teacher, "reference": cfg.reference,
             "rule": {"n": cfg.gate.n, "hard_share": cfg.gate.hard_share,
@@ -179,25 +180,37 @@ def label_pairs(cfg: LabelConfig) -> LabelResult:
     out = Path(cfg.out)
     ledger = Ledger(cfg.price_in, cfg.price_out, cfg.budget)
     with Store(Path(cfg.store) if cfg.store else DEFAULT_STORE) as store:
-        lab = _Labellers(cfg, store, ledger, task)
-        gate_card = _run_gate(cfg, lab, items, out)
-        texts = lab.texts(lab.teacher, items)
-        ids = set(cross_check_ids(items, cfg.cross_check_n, cfg.seed))
-        checked = [i for i in items if str(i["id"]) in ids]
-        others = {spec: _verdicts(lab.texts(lab.build(spec), checked))
-                  for spec in cfg.cross_check}
-        rows = _labelled(items, texts, others)
+        # one event loop for every request: a backend's client and semaphores belong to it
+        gate_card, checked, others, rows, synths = asyncio.run(
+            _ask(cfg, _Labellers(cfg, store, ledger, task), items, out))
         files = {"labels": out / LABELS}
         write_jsonl(files["labels"], [r.row() for r in rows])
         card = label_card(cfg, rows, gate_card, disagreements(
             checked, {r.item["id"]: r.label.verdict if r.label else None for r in rows},
             others), ledger)
         files.update(write_card(out, card))
-        files.update(_training_sets(cfg, rows, lab, out))
+        files.update(_training_sets(cfg, rows, synths, out))
     return LabelResult(out, rows, card, files)
 
 
-def _training_sets(cfg: LabelConfig, rows: list[Labelled], lab: _Labellers, out: Path) -> dict:
+async def _ask(cfg: LabelConfig, lab: _Labellers, items: list[dict], out: Path):
+    """Every request of the run: gate, teacher labels, cross-checks, DPO syntheses."""
+    gate_card = await _run_gate(cfg, lab, items, out)
+    texts = await lab.texts(lab.teacher, items)
+    ids = set(cross_check_ids(items, cfg.cross_check_n, cfg.seed))
+    checked = [i for i in items if str(i["id"]) in ids]
+    others = {spec: _verdicts(await lab.texts(lab.build(spec), checked))
+              for spec in cfg.cross_check}
+    rows = _labelled(items, texts, others)
+    synths = {}
+    if cfg.dpo:
+        from .dpo import plan, synthesize
+
+        synths = await synthesize(plan(rows, cfg.dpo_min_confidence), lab.teacher)
+    return gate_card, checked, others, rows, synths
+
+
+def _training_sets(cfg: LabelConfig, rows: list[Labelled], synths: dict, out: Path) -> dict:
     files = {}
     if cfg.sft:
         from .sft import write_sft
@@ -206,7 +219,7 @@ def _training_sets(cfg: LabelConfig, rows: list[Labelled], lab: _Labellers, out:
     if cfg.dpo:
         from .dpo import write_dpo
 
-        files.update(write_dpo(rows, out, lab, cfg.dpo_min_confidence))
+        files.update(write_dpo(rows, out, synths, cfg.dpo_min_confidence))
     return files
 
 

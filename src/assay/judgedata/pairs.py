@@ -157,6 +157,8 @@ def build_pairs(cfg: PairsConfig, candidates: dict[str, list[Candidate]] | None 
                          cfg.length_ratio)
         ood_chosen = allocate(ood_pool, scaled(per_bucket, cfg.ood_pairs), rng)
         holdout += _items(ood_chosen, f"ood_{held.lower()}", rng)
+    # in pair-id order: buckets and categories mixed, so that --limit N takes a mix
+    train, holdout = sorted(train, key=lambda i: i["id"]), sorted(holdout, key=lambda i: i["id"])
     for i in train:
         i["split"] = TRAIN
     for i in holdout:
