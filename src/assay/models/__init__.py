@@ -22,7 +22,7 @@ def backend_class(spec: ModelSpec):
         from .openai import OpenAIBackend
 
         return OpenAIBackend
-    if spec.backend == "hf":
+    if spec.backend in ("hf", "embedded"):  # embedded: the hf backend on the converted model
         from .hf import HFBackend
 
         return HFBackend

