@@ -41,8 +41,8 @@ class EvalConfig:
                     "by --task-module.", metavar="TASK")
     data: str = opt("", "Items: JSONL, JSON, Parquet or an HF dataset dir.", metavar="FILE")
     models: list = opt([], "LABEL=SPEC, repeatable. SPEC: openai:MODEL@URL[,URL2] | "
-                       "hf:PATH[+ADAPTER] | vllm:PATH[+ADAPTER].", flag="--model",
-                       metavar="LABEL=SPEC")
+                       "hf:PATH[+ADAPTER] | vllm:PATH[+ADAPTER] | embedded:smollm2[+ADAPTER].",
+                       flag="--model", metavar="LABEL=SPEC")
     model_revisions: dict = opt({}, "LABEL=REV, repeatable: a revision (git sha, adapter "
                                 "hash, date) that joins the model's identity, for servers that "
                                 "say nothing useful about what they serve.",

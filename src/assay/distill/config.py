@@ -25,7 +25,7 @@ class DistillConfig:
     data: str = opt("", "Items to distil (JSONL, JSON, Parquet, or what the task's loader "
                     "reads).")
     teacher: str = opt("", "Teacher model spec: openai:MODEL@BASE_URL (any OpenAI-compatible "
-                       "server), hf:PATH or vllm:PATH.")
+                       "server), hf:PATH, vllm:PATH or embedded:smollm2.")
     out: str = opt("runs/distill", "Output directory: candidates.jsonl, train.jsonl "
                    "(val.jsonl), card.md, card.json.")
     store: str | None = opt(None, "The completion journal (default .assay/store.sqlite, the "
