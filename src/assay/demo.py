@@ -1,4 +1,8 @@
-"""`assay demo`: the whole loop on a CPU in a couple of minutes, nothing downloaded.
+"""`assay demo`: the whole loop on a CPU in a few minutes, nothing downloaded.
+
+By default it runs on the embedded real model (``assay.demo_embedded``: SmolLM2-135M-Instruct,
+distillation, SFT, evaluation, goals). ``smoke=True`` (``assay demo --smoke``) runs the quick
+version below on a random model in under half a minute:
 
 1. Build a tiny random Llama and a tokenizer offline (a smoke model: its judgments are noise).
 2. Train a LoRA adapter with the real SFT recipe (prompt masked, prompts rendered by the
@@ -53,6 +57,8 @@ class DemoResult:
     smoke_model: bool = True
     note: str = SMOKE_NOTE
     train: dict[str, Any] = field(default_factory=dict)
+    distill: dict[str, Any] = field(default_factory=dict)  # real demo: what the loop kept
+    goals: dict[str, Any] = field(default_factory=dict)  # real demo: verdicts and their MDD
 
 
 def examples_dir() -> Path:
@@ -101,9 +107,13 @@ def _evaluate(model: Path, adapter: Path, test: Path, out: Path, observer):
     return evaluate(cfg, observer)
 
 
-def _headline(comparison) -> dict[str, Any]:
+SMOKE_METRICS = ("accuracy", "parse_failure_rate", "structure_compliance", "f1")
+
+
+def headline(comparison, names=SMOKE_METRICS) -> dict[str, Any]:
+    """The named metrics' values, paired difference, interval, test and verdict."""
     out: dict[str, Any] = {}
-    for name in ("accuracy", "parse_failure_rate", "structure_compliance", "f1"):
+    for name in names:
         try:
             m = comparison.metric(name)
         except KeyError:
@@ -121,7 +131,7 @@ def _headline(comparison) -> dict[str, Any]:
     return out
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries() -> None:
     """Hide transformers' and datasets' own progress bars and warnings (loading weights,
     tokenizing 24 examples): the demo shows its own steps and the training loss."""
     import datasets
@@ -133,18 +143,30 @@ def _quiet_libraries() -> None:
     datasets.logging.set_verbosity_error()
 
 
-def run_demo(out: str | Path = "runs/demo", *, progress: bool = True, observer=None,
-             on_step=None) -> DemoResult:
-    """Build, train, evaluate, compare; returns where everything is and the headline numbers.
+def run_demo(out: str | Path = "runs/demo", *, smoke: bool = False, progress: bool = True,
+             observer=None, on_step=None, on_attempt=None) -> DemoResult:
+    """The demo on the embedded real model, or with ``smoke`` the quick random-model one.
 
     progress: the trainer's own bar; on_step: hears each training step instead (an
-    `assay.train.StepLog`); observer: an `assay.run.RunObserver` for the evaluation.
+    `assay.train.StepLog`); observer: an `assay.run.RunObserver` for the evaluation;
+    on_attempt: hears each distillation attempt (real demo only).
     """
+    if smoke:
+        return run_smoke_demo(out, progress=progress, observer=observer, on_step=on_step)
+    from .demo_embedded import run_embedded_demo
+
+    return run_embedded_demo(out, progress=progress, observer=observer, on_step=on_step,
+                             on_attempt=on_attempt)
+
+
+def run_smoke_demo(out: str | Path = "runs/demo", *, progress: bool = True, observer=None,
+                   on_step=None) -> DemoResult:
+    """Build a random model, train, evaluate, compare; where everything is and the numbers."""
     from .compare import compare_runs
     from .models.tiny import build_tiny_model
     from .report import write_report
 
-    _quiet_libraries()
+    quiet_libraries()
     out_dir, ex = Path(out), examples_dir() / TASK
     times: dict[str, float] = {}
     t0 = t = time.perf_counter()
@@ -163,6 +185,6 @@ def run_demo(out: str | Path = "runs/demo", *, progress: bool = True, observer=N
                       run_dir=run.out_dir, report_path=files.markdown,
                       report_markdown=files.markdown.read_text(encoding="utf-8"),
                       seconds={k: round(v, 2) for k, v in times.items()},
-                      headline=_headline(comparison),
+                      headline=headline(comparison),
                       train={"steps": trained.global_step, "final_loss": trained.final_loss,
                              "examples": trained.data.n_used, "record": str(trained.record_path)})

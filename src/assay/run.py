@@ -44,7 +44,7 @@ class EvalConfig:
     data: str = opt("", "Items: JSONL, JSON, Parquet or an HF dataset dir.", metavar="FILE")
     models: list = opt([], "LABEL=SPEC, repeatable. SPEC: openai:MODEL@URL[,URL2] | "
                        "openai-batch:MODEL@URL (the Batch API) | hf:PATH[+ADAPTER] | "
-                       "vllm:PATH[+ADAPTER].", flag="--model",
+                       "vllm:PATH[+ADAPTER] | embedded:smollm2[+ADAPTER].", flag="--model",
                        metavar="LABEL=SPEC")
     model_revisions: dict = opt({}, "LABEL=REV, repeatable: a revision (git sha, adapter "
                                 "hash, date) that joins the model's identity, for servers that "

@@ -26,7 +26,7 @@ class DistillConfig:
                     "reads).")
     teacher: str = opt("", "Teacher model spec: openai:MODEL@BASE_URL (any OpenAI-compatible "
                        "server), openai-batch:MODEL@BASE_URL (the Batch API: one batch a "
-                       "round, resumable), hf:PATH or vllm:PATH.")
+                       "round, resumable), hf:PATH, vllm:PATH or embedded:smollm2.")
     out: str = opt("runs/distill", "Output directory: candidates.jsonl, train.jsonl "
                    "(val.jsonl), card.md, card.json.")
     store: str | None = opt(None, "The completion journal (default .assay/store.sqlite, the "

@@ -26,7 +26,7 @@ def backend_class(spec: ModelSpec):
         from .batch import OpenAIBatchBackend
 
         return OpenAIBatchBackend
-    if spec.backend == "hf":
+    if spec.backend in ("hf", "embedded"):  # embedded: the hf backend on the converted model
         from .hf import HFBackend
 
         return HFBackend

@@ -55,7 +55,7 @@ class HFBackend:
             raise AssayError(f"dtype must be one of {', '.join(DTYPES)} (got '{dtype}')")
         self.spec = spec
         self.batch_size = batch_size
-        self.files = LocalModel.locate(spec.model, spec.adapter)
+        self.files = LocalModel.locate(spec.local_model, spec.adapter)
         self._device, self._dtype = device, dtype
         self._identity: dict[str, Any] | None = None
         self._model = self._tokenizer = None
@@ -64,7 +64,8 @@ class HFBackend:
     def identity(self) -> dict[str, Any]:
         """Backend, model name, content hashes of weights and adapter, template hash, dtype."""
         if self._identity is None:
-            self._identity = self.files.identity("hf", self.spec.model, self.resolved()[1])
+            self._identity = self.files.identity("hf", self.spec.local_model,
+                                                 self.resolved()[1])
         return self._identity
 
     def resolved(self) -> tuple[str, str]:

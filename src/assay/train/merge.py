@@ -31,6 +31,10 @@ def merge_adapter(base: str | Path, adapter: str | Path, out: str | Path, *,
 
     if dtype not in MERGE_DTYPES:
         raise ValueError(f"dtype must be one of {MERGE_DTYPES}, got {dtype!r}")
+    if str(base).startswith("embedded:"):
+        from ..models.identity import resolve_local
+
+        base = resolve_local(str(base))
     if not (Path(adapter) / "adapter_config.json").is_file():
         raise AssayError(f"{adapter} holds no adapter_config.json. Fix: give the directory "
                          "`assay train` wrote (its --out)")
