@@ -149,3 +149,20 @@ def test_local_backends_get_the_waiting_requests_as_one_batch(tmp_path):
     runs, _ = _run(backend, items, tmp_path)
     assert all(r.status == PASSED for r in runs)
     assert backend.batches == [5, 5]  # the drafts, then the revisions
+
+
+def test_two_items_with_the_same_prompt_both_finish_on_a_batching_backend(tmp_path):
+    """Same prompt, same request key: generated once, and both chains get the answer (the
+    batcher once kept one future per key and the other chain waited forever)."""
+    class SamePrompt(WordTask):
+        def render(self, item, pass_="original"):
+            return [{"role": "user", "content": f"say {item['want']} words"}]
+
+    backend = SyncBackend()
+    items = [{"id": "a", "want": 1}, {"id": "b", "want": 1}]
+    teacher = Teacher(backend, Store(tmp_path / "s.sqlite"), Ledger(), temperature=0.0,
+                      max_tokens=8, concurrency=8)
+    runs = asyncio.run(asyncio.wait_for(run_loop(SamePrompt(), teacher, items, LoopConfig()),
+                                        20))
+    assert [r.status for r in runs] == [PASSED, PASSED]
+    assert backend.batches[0] == 1  # one request generated for the two identical prompts

@@ -132,20 +132,27 @@ class _Batcher:
             for _ in range(3):  # let every chain that is ready queue its request
                 await asyncio.sleep(0)
             batch, self.pending = self.pending, []
-            futures = {r.key: f for r, f in batch}
+            # Two items with the same prompt send the same request (same key): it is generated
+            # once and answers both (a key mapped to one future left the other waiting forever).
+            futures: dict[str, list[asyncio.Future]] = {}
+            unique: dict[str, Request] = {}
+            for r, f in batch:
+                futures.setdefault(r.key, []).append(f)
+                unique.setdefault(r.key, r)
 
             def on_done(r: Request, c: Completion) -> None:
-                f = futures.get(r.key)
-                if f is not None:
+                for f in futures.get(r.key, ()):
                     loop.call_soon_threadsafe(_resolve, f, c)
             try:
-                await asyncio.to_thread(self.backend.generate, [r for r, _ in batch], on_done)
+                await asyncio.to_thread(self.backend.generate, list(unique.values()), on_done)
             except Exception as exc:  # a crashed batch fails its requests, not the run
-                for f in futures.values():
-                    _resolve(f, Completion(error=f"{type(exc).__name__}: {exc}"))
+                for fs in futures.values():
+                    for f in fs:
+                        _resolve(f, Completion(error=f"{type(exc).__name__}: {exc}"))
             await asyncio.sleep(0)
-            for f in futures.values():
-                _resolve(f, Completion(error="the backend returned no completion"))
+            for fs in futures.values():
+                for f in fs:
+                    _resolve(f, Completion(error="the backend returned no completion"))
 
 
 def _resolve(fut: asyncio.Future, c: Completion) -> None:
