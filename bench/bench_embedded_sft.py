@@ -85,7 +85,10 @@ def side_bare(rows: Path, out: Path, steps: int, batch: int) -> list[float]:
                 times.append(time.perf_counter())
 
     where = model_dir("smollm2")
-    data = Dataset.from_list([json.loads(x) for x in rows.read_text().splitlines()])
+    # TRL's conversational prompt-completion format: the completion is an assistant message.
+    data = Dataset.from_list([{"prompt": r["prompt"], "completion": [
+        {"role": "assistant", "content": r["completion"]}]}
+        for r in map(json.loads, rows.read_text().splitlines())])
     cfg = SFTConfig(output_dir=str(out), max_steps=steps, per_device_train_batch_size=batch,
                     gradient_accumulation_steps=1, learning_rate=LR, seed=SEED, data_seed=SEED,
                     logging_steps=1, max_length=1024, completion_only_loss=True,
@@ -111,7 +114,9 @@ def measure(which: str, rows: Path, root: Path, steps: int, batch: int,
     t = time.perf_counter()
     r = subprocess.run([sys.executable, __file__, "--child", which, "--rows", str(rows),
                         "--out", str(root / which), "--steps", str(steps),
-                        "--batch-size", str(batch)], capture_output=True, text=True, check=True)
+                        "--batch-size", str(batch)], capture_output=True, text=True)
+    if r.returncode:
+        sys.exit(f"the {which} side failed:\n{r.stderr[-3000:]}")
     wall = time.perf_counter() - t
     got = json.loads(r.stdout.strip().splitlines()[-1])
     stamps = got["times"]

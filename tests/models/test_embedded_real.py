@@ -151,4 +151,6 @@ def test_distill_loop_of_a_few_items(smol, tmp_path):
     assert result.requests_sent == 4 and gates["passed"] == 0 and gates["best_effort"] == 2
     rows = [json.loads(x) for x in (tmp_path / "out" / "candidates.jsonl").read_text().split("\n")
             if x]
-    assert len(rows) == 2
+    # one row per attempt: each item's draft and its revision
+    assert sorted((r["id"], r["round"]) for r in rows) == [("i0", 0), ("i0", 1), ("i1", 0),
+                                                           ("i1", 1)]
