@@ -4,7 +4,6 @@ val.jsonl) in TRL's prompt/completion format, each via a temporary file and a re
 from __future__ import annotations
 
 import json
-import os
 import random
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -20,14 +19,14 @@ CANDIDATES, TRAIN, VAL, CARD_JSON, CARD_MD = ("candidates.jsonl", "train.jsonl",
 
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    """Write rows as JSON lines, atomically (a unique temporary file renamed over ``path``)."""
+    from ..atomic import replacing
+
     n = 0
-    with open(tmp, "w", encoding="utf-8") as f:
+    with replacing(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(to_jsonable(r), ensure_ascii=False) + "\n")
             n += 1
-    os.replace(tmp, path)
     return n
 
 

@@ -77,7 +77,7 @@ def _finite(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def _bounds(goal: Goal, lo, hi, value) -> GoalVerdict:
+def bounds(goal: Goal, lo, hi, value) -> GoalVerdict:
     """Hit / Miss / Inconclusive of the candidate's interval ``lo..hi`` against a threshold."""
     x = goal.threshold
     if goal.kind == "at_least":
@@ -118,7 +118,7 @@ def _threshold(goal: Goal, m) -> GoalVerdict:
     bad = _untrusted(goal, m, "the candidate's value", m.value_ci_method, lo, hi, m.candidate)
     if bad is not None:
         return bad
-    return _bounds(goal, lo, hi, m.candidate)
+    return bounds(goal, lo, hi, m.candidate)
 
 
 def _improve(goal: Goal, m, p: float) -> GoalVerdict:

@@ -23,13 +23,9 @@ def _threshold(goal, pooled) -> GoalVerdict:
     if value is None:
         return GoalVerdict(goal.metric, goal.text, None, NOT_EVALUABLE, None,
                            "no parsed pair: no win rate")
-    x = goal.threshold
-    if goal.kind == "at_least":
-        hit = True if lo >= x else False if hi < x else None
-    else:
-        hit = True if hi <= x else False if lo > x else None
-    return GoalVerdict(goal.metric, goal.text, hit, OUTCOME[hit], value,
-                       f"{value:.4g}, CI [{lo:.4g}, {hi:.4g}] vs {x:g}", lo, hi)
+    from ..goals.judge import bounds
+
+    return bounds(goal, lo, hi, value)
 
 
 def _paired(goal, comparison: dict | None) -> GoalVerdict:
