@@ -35,11 +35,15 @@ def eval_cmd(tmp_path, url, *extra):
 
 
 def stored(tmp_path) -> int:
+    if not (tmp_path / "store.sqlite").exists():
+        return 0  # never create the store before the run does
+    db = sqlite3.connect(tmp_path / "store.sqlite")
     try:
-        with sqlite3.connect(tmp_path / "store.sqlite") as db:
-            return db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+        return db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
     except sqlite3.OperationalError:
         return 0
+    finally:
+        db.close()
 
 
 def test_sigkill_then_rerun_sends_exactly_the_missing_requests(tmp_path):
@@ -136,13 +140,16 @@ def test_every_verb_help_shows_an_example():
 
 def test_ctrl_c_keeps_finished_completions_and_the_rerun_resumes(tmp_path):
     write_items(tmp_path / "items.jsonl", 60)
-    with FakeOpenAIServer(latency_s=0.05) as srv:
+    # 0.2 s a request, 2 at a time: the run lasts about 6 s, so the Ctrl-C after 10 stored
+    # completions lands mid-run even on a loaded machine (0.05 s once let the run finish first)
+    with FakeOpenAIServer(latency_s=0.2) as srv:
         proc = subprocess.Popen(eval_cmd(tmp_path, srv.base_url, "--concurrency", "2"),
                                 env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
         deadline = time.time() + 60
         while stored(tmp_path) < 10 and time.time() < deadline:
             time.sleep(0.02)
+        assert proc.poll() is None, "the run finished before the Ctrl-C"
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
         kept = stored(tmp_path)
