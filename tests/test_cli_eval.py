@@ -138,6 +138,13 @@ def test_every_verb_help_shows_an_example():
         assert "Example" in out.stdout and "assay " + verb[0] in out.stdout
 
 
+def _ctrl_c_as_in_a_shell() -> None:
+    """The child starts with Ctrl-C as a terminal gives it: a test run earlier in the suite
+    (a library it imported) can leave SIGINT ignored or blocked, and a child inherits both."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_ctrl_c_keeps_finished_completions_and_the_rerun_resumes(tmp_path):
     write_items(tmp_path / "items.jsonl", 60)
     # 0.2 s a request, 2 at a time: the run lasts about 6 s, so the Ctrl-C after 10 stored
@@ -145,7 +152,7 @@ def test_ctrl_c_keeps_finished_completions_and_the_rerun_resumes(tmp_path):
     with FakeOpenAIServer(latency_s=0.2) as srv:
         proc = subprocess.Popen(eval_cmd(tmp_path, srv.base_url, "--concurrency", "2"),
                                 env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+                                text=True, preexec_fn=_ctrl_c_as_in_a_shell)
         deadline = time.time() + 60
         while stored(tmp_path) < 10 and time.time() < deadline:
             time.sleep(0.02)
