@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -64,3 +65,31 @@ def test_reuse_and_rebuild_of_a_stale_directory(monkeypatch, tmp_path):
     assert calls == [src.path] and (target / "model.safetensors").read_bytes() == b"w"
     assert embedded.model_dir("embedded:smollm2") == target and len(calls) == 1
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_conversion_prints_one_notice_and_holds_the_converters_bars(monkeypatch, tmp_path,
+                                                                     capsys):
+    """The dequantising bar is held back; a failed conversion shows it, to explain itself."""
+    monkeypatch.setenv("ASSAY_CACHE_DIR", str(tmp_path))
+    _installed()
+
+    def noisy_convert(gguf, out, m=None):
+        print("Converting and de-quantizing GGUF tensors...: 100%", file=sys.stderr)
+        (out / "model.safetensors").write_bytes(b"w")
+        return out
+
+    monkeypatch.setattr(embedded, "convert", noisy_convert)
+    embedded.model_dir("smollm2")
+    err = capsys.readouterr().err
+    assert "de-quantizing" not in err
+    assert err.startswith("assay: converting HuggingFaceTB/SmolLM2-135M-Instruct once") and "assay: converted in" in err
+
+    def failing_convert(gguf, out, m=None):
+        print("the reason it broke", file=sys.stderr)
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(embedded, "convert", failing_convert)
+    monkeypatch.setenv("ASSAY_CACHE_DIR", str(tmp_path / "other"))
+    with pytest.raises(RuntimeError):
+        embedded.model_dir("smollm2")
+    assert "the reason it broke" in capsys.readouterr().err

@@ -23,10 +23,14 @@ Spec: ``embedded:smollm2`` (optionally ``embedded:smollm2+ADAPTER_DIR``), run by
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import os
 import shutil
+import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,13 +168,31 @@ def _install(model: Embedded, gguf: GGUFSource, wanted: dict, target: Path) -> P
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{model.cache_name}.tmp-"))
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; the model is not a secret
+    sys.stderr.write(f"assay: converting {model.origin} once into {target} "
+                     "(about 40 s on 2 cores; later runs load it in a second)\n")
+    start = time.monotonic()
     try:
-        convert(gguf.path, tmp, model)
+        with _quiet():
+            convert(gguf.path, tmp, model)
         (tmp / SOURCE_FILE).write_text(json.dumps(wanted, indent=1), encoding="utf-8")
         _swap_in(tmp, target, wanted)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    sys.stderr.write(f"assay: converted in {time.monotonic() - start:.0f}s\n")
     return target
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Hold back what the converter prints (transformers' per-tensor dequantising bar, its
+    loading bar and warnings); shown only when the conversion fails, to explain it."""
+    held = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(held), contextlib.redirect_stdout(held):
+            yield
+    except BaseException:
+        sys.stderr.write(held.getvalue()[-4000:])
+        raise
 
 
 def _swap_in(tmp: Path, target: Path, wanted: dict) -> None:
