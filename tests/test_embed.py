@@ -64,3 +64,19 @@ def test_cosine_matrix():
     np.testing.assert_allclose(cosine_matrix(a, b), [[0.6, 0.8], [0.0, 0.0]])
     with pytest.raises(ValueError, match="same width"):
         cosine_matrix(a, np.ones((2, 3)))
+
+
+def test_embed_present_puts_zero_rows_where_there_is_no_text():
+    class Emb:
+        seen: list = []
+
+        def embed(self, texts):
+            self.seen.append(list(texts))
+            return np.ones((len(texts), 3), dtype=np.float32)
+
+    e = Emb()
+    out = embed.embed_present(e, ["x", None, ""], 3)
+    assert out.tolist() == [[1, 1, 1], [0, 0, 0], [1, 1, 1]] and e.seen[-1] == ["x", ""]
+    out = embed.embed_present(e, ["x", None, ""], 3, empty_is_absent=True)
+    assert out.tolist() == [[1, 1, 1], [0, 0, 0], [0, 0, 0]] and e.seen[-1] == ["x"]
+    assert embed.embed_present(e, [None], 3).tolist() == [[0, 0, 0]] and len(e.seen) == 2

@@ -169,6 +169,17 @@ class _progress:
             self.bar.__exit__(*exc)
 
 
+def embed_present(emb, texts, dim: int, *, empty_is_absent: bool = False) -> np.ndarray:
+    """Embeddings of the texts in order, a zero row where there is none (None: a parse
+    failure; with ``empty_is_absent`` an empty string too). ``emb`` is an Embedder."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    present = [i for i, t in enumerate(texts)
+               if t is not None and (t or not empty_is_absent)]
+    if present:
+        out[present] = emb.embed([texts[i] for i in present])
+    return out
+
+
 def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cosine similarities of every row of ``a`` with every row of ``b`` (rows re-normalised,
     so unnormalised input is fine; a zero row gives 0)."""

@@ -207,3 +207,30 @@ def _store_error(path: Path, exc: BaseException) -> AssayError:
     else:
         fix = "give --store a writable file path"
     return AssayError(f"{path}: cannot use the store ({reason}). Fix: {fix}")
+
+
+def complete_cached(backend, store_path: str | Path, prompts: Iterable, decoding
+                    ) -> tuple[list[Completion], int]:
+    """One greedy completion per prompt (a message list) from ``backend``, through the store:
+    answers already there are read back, the rest are sent once (duplicate prompts share one
+    request) and journaled as they finish. Returns the completions in order and how many
+    requests were sent. Used by helper models inside a task's scoring (a judge, a reflector)."""
+    from .models import Request
+
+    mkey = model_key(backend.identity(), decoding.key())
+    requests = []
+    for i, msgs in enumerate(prompts):
+        phash = canonical_hash(list(msgs))
+        requests.append(Request(key=request_key(mkey, phash, None), messages=tuple(msgs),
+                                decoding=decoding, item_id=str(i), prompt_hash=phash))
+    with Store(Path(store_path)) as store:
+        done = store.get_many(r.key for r in requests)
+        missing = list({r.key: r for r in requests if r.key not in done}.values())
+
+        def on_done(req, completion):
+            store.put(req.key, mkey, req.prompt_hash, None, completion)
+            done[req.key] = completion
+
+        if missing:
+            backend.generate(missing, on_done)
+    return [done[r.key] for r in requests], len(missing)

@@ -52,6 +52,15 @@ class Output:
     logprobs: list | None = None
 
 
+def run_groups(outputs: Sequence[Output]) -> dict[tuple, list[int]]:
+    """Indexes of each (pass, sample) among a score() call's outputs: one model's run over the
+    items (what a shuffle floor compares within)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, o in enumerate(outputs):
+        groups.setdefault((o.pass_, o.sample), []).append(i)
+    return groups
+
+
 @dataclass(frozen=True)
 class Tier:
     """An attempt's place in a task's distillation selection: the best attempt has the highest

@@ -49,28 +49,13 @@ class JudgeClassifier:
 
     def predict_texts(self, texts: Sequence[str]) -> list[str | None]:
         """One label (or None when the answer names no category) per text."""
-        from ..models import Decoding, Request, make_backend
-        from ..store import Store, canonical_hash, model_key, request_key
+        from ..models import Decoding, make_backend
+        from ..store import complete_cached
 
         backend = make_backend(self.spec, concurrency=self.concurrency,
                                api_key_env=self.api_key_env)
-        decoding = Decoding(max_tokens=8)
-        mkey = model_key(backend.identity(), decoding.key())
-        requests = []
-        for i, text in enumerate(texts):
-            msgs = tuple(self.messages(text))
-            phash = canonical_hash(list(msgs))
-            requests.append(Request(key=request_key(mkey, phash, None), messages=msgs,
-                                    decoding=decoding, item_id=str(i), prompt_hash=phash))
-        with Store(self.store_path) as store:
-            done = store.get_many(r.key for r in requests)
-            missing = list({r.key: r for r in requests if r.key not in done}.values())
-
-            def on_done(req, completion):
-                store.put(req.key, mkey, req.prompt_hash, None, completion)
-                done[req.key] = completion
-
-            backend.generate(missing, on_done)
-            self.sent += len(missing)
-        return [None if done[r.key].error else parse_label(done[r.key].text, self.labels)
-                for r in requests]
+        completions, sent = complete_cached(backend, self.store_path,
+                                            [self.messages(t) for t in texts],
+                                            Decoding(max_tokens=8))
+        self.sent += sent
+        return [None if c.error else parse_label(c.text, self.labels) for c in completions]

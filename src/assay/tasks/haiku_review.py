@@ -33,10 +33,12 @@ from typing import Any
 import numpy as np
 
 from ..dataset import Field, load_items
+from ..embed import embed_present
 from ..text.haiku import TARGETS, haiku_form
 from ..metrics import Metric, confusion, custom, from_scores, gap_of, greedy_score, mean, rate
 from ..records import greedy, greedy_record
-from ._protocol import ORIGINAL, Check, Messages, Output, Record, Task, Tier, Unparsed
+from ._protocol import (ORIGINAL, Check, Messages, Output, Record, Task, Tier, Unparsed,
+                        run_groups)
 
 CATEGORIES = ("refactoring", "discussion", "functional", "documentation")
 CHARS_PER_TOKEN = 4
@@ -241,8 +243,8 @@ class HaikuReview(Task):
         comments = [i["comment"] for i in items]
         emb = self.embedder()
         comment_vecs = emb.embed(comments)
-        haiku_vecs = _embed_present(emb, haiku, comment_vecs.shape[1])
-        groups = _groups(outputs)
+        haiku_vecs = embed_present(emb, haiku, comment_vecs.shape[1])
+        groups = run_groups(outputs)
         for idx in groups.values():
             _relevance(scores, idx, haiku_vecs, comment_vecs)
         if self.judge is not None:
@@ -326,7 +328,7 @@ class HaikuReview(Task):
         haiku = ["\n".join(p) if isinstance(p, list) else None for p in parsed]
         emb = self.embedder()
         comment = emb.embed([item["comment"]])
-        vecs = _embed_present(emb, haiku, comment.shape[1])
+        vecs = embed_present(emb, haiku, comment.shape[1])
         return [float(v) for v in (vecs.astype(np.float64) @ comment[0].astype(np.float64))]
 
 
@@ -375,21 +377,6 @@ def _set_categories(scores: list[dict], haiku: Sequence[str | None], predicted: 
         s["comment_category_predicted"] = c
 
 
-def _embed_present(emb, texts: Sequence[str | None], dim: int) -> np.ndarray:
-    """Embeddings of the texts, a zero row where there is none (a parse failure)."""
-    out = np.zeros((len(texts), dim), dtype=np.float32)
-    present = [i for i, t in enumerate(texts) if t is not None]
-    if present:
-        out[present] = emb.embed([texts[i] for i in present])
-    return out
-
-
-def _groups(outputs: Sequence[Output]) -> dict[tuple, list[int]]:
-    """Indexes of each (pass, sample): one model's run over the items, for the shuffle floor."""
-    groups: dict[tuple, list[int]] = {}
-    for i, o in enumerate(outputs):
-        groups.setdefault((o.pass_, o.sample), []).append(i)
-    return groups
 
 
 def _relevance(scores: list[dict], idx: list[int], haiku: np.ndarray,

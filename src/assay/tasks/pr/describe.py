@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from ...embed import embed_present
 from ...metrics import Metric, gap_of, greedy_score, mean, rate
-from .._protocol import Output, Unparsed
+from .._protocol import Output, Unparsed, run_groups
 from .base import DEFAULT_DIFF_TOKENS, PRTask, share
 
 INSTRUCTIONS = (
@@ -67,9 +68,9 @@ class PRDescribe(PRTask):
         valid = [not isinstance(p, Unparsed) and p is not None for p in parsed]
         for key, text in (("title", lambda p: p["title"]),
                           ("description", lambda p: p["description"])):
-            vecs = _embed_present(emb, [text(p) if ok else None for p, ok in zip(parsed, valid)],
-                                  titles.shape[1])
-            for idx in _groups(outputs).values():
+            vecs = embed_present(emb, [text(p) if ok else None for p, ok in zip(parsed, valid)],
+                                 titles.shape[1], empty_is_absent=True)
+            for idx in run_groups(outputs).values():
                 _similarity(scores, idx, vecs, titles, key)
         return scores
 
@@ -77,20 +78,6 @@ class PRDescribe(PRTask):
         return list(METRICS) if self.similarity else [SCHEMA_VALID, FILES_EXIST]
 
 
-def _embed_present(emb, texts: Sequence[str | None], dim: int) -> np.ndarray:
-    out = np.zeros((len(texts), dim), dtype=np.float32)
-    present = [i for i, t in enumerate(texts) if t]
-    if present:
-        out[present] = emb.embed([texts[i] for i in present])
-    return out
-
-
-def _groups(outputs: Sequence[Output]) -> dict[tuple, list[int]]:
-    """Indexes of each (pass, sample): one model's run over the items, for the shuffle floor."""
-    groups: dict[tuple, list[int]] = {}
-    for i, o in enumerate(outputs):
-        groups.setdefault((o.pass_, o.sample), []).append(i)
-    return groups
 
 
 def _similarity(scores: list[dict], idx: list[int], texts: np.ndarray, titles: np.ndarray,

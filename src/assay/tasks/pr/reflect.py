@@ -40,32 +40,16 @@ class Reflector:
 
     def score(self, prompts: Sequence[list[dict[str, str]]]) -> list[dict | Unparsed]:
         """The parsed Reflection (as a dict) or Unparsed, per prompt."""
-        from ...models import Decoding, Request, make_backend
-        from ...store import Store, canonical_hash, model_key, request_key
+        from ...models import Decoding, make_backend
+        from ...store import complete_cached
         from .schemas import Reflection
 
         backend = make_backend(self.spec, concurrency=self.concurrency,
                                api_key_env=self.api_key_env)
-        decoding = Decoding(max_tokens=self.max_tokens)
-        mkey = model_key(backend.identity(), decoding.key())
-        requests = []
-        for i, msgs in enumerate(prompts):
-            phash = canonical_hash(list(msgs))
-            requests.append(Request(key=request_key(mkey, phash, None), messages=tuple(msgs),
-                                    decoding=decoding, item_id=str(i), prompt_hash=phash))
-        with Store(self.store_path) as store:
-            done = store.get_many(r.key for r in requests)
-            missing = list({r.key: r for r in requests if r.key not in done}.values())
-
-            def on_done(req, completion):
-                store.put(req.key, mkey, req.prompt_hash, None, completion)
-                done[req.key] = completion
-
-            if missing:
-                backend.generate(missing, on_done)
+        completions, _ = complete_cached(backend, self.store_path, prompts,
+                                         Decoding(max_tokens=self.max_tokens))
         out = []
-        for r in requests:
-            c = done[r.key]
+        for c in completions:
             got = (Unparsed(f"reflection request failed: {c.error}") if c.error else
                    parse_answer(c.text, Reflection, ("code_suggestions",)))
             out.append(got if isinstance(got, Unparsed) else got.model_dump())
