@@ -136,3 +136,69 @@ def test_value_interval_wilson_for_rates_and_cluster_bootstrap_otherwise(labelle
     assert flat["ci_low"] < flat["value"] < flat["ci_high"]
     # x is constant within each of the 7 clusters: resampling clusters widens the interval
     assert clustered["ci_high"] - clustered["ci_low"] > 2 * (flat["ci_high"] - flat["ci_low"])
+
+
+def _floored(n=60, seed=3):
+    """Two models' records with a per-item similarity and a per-model shuffle floor."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for model, shift in (("base", 0.0), ("ft", 0.15)):
+        out[model] = [dict(rec(i, sim=float(0.3 + shift + 0.2 * rng.random()),
+                               floor=float(0.2 + 0.1 * rng.random())), model=model)
+                      for i in range(n)]
+    return out
+
+
+def _sim_metric(direction="higher"):
+    from assay.metrics import greedy_score
+
+    return mean("sim", greedy_score("sim"), direction=direction,
+                baseline=mean("floor", greedy_score("floor"), direction="none",
+                              role="descriptive"))
+
+
+@pytest.mark.parametrize("direction", ["higher", "lower"])
+def test_gap_of_is_the_value_minus_its_baseline(direction):
+    """A gap metric is the metric's value on the good side of its baseline, from the same
+    records (it once read the wrong columns and printed -6.04 for a gap of 0.0)."""
+    from assay.metrics import gap_of
+
+    recs = _floored()["base"]
+    sim = np.mean([r["scores"]["sim"] for r in recs])
+    floor = np.mean([r["scores"]["floor"] for r in recs])
+    m = _sim_metric(direction)
+    g = gap_of(m, "sim_gap", role="secondary")
+    want = sim - floor if direction == "higher" else floor - sim
+    assert m.value(recs) == pytest.approx(sim) and m.baseline.value(recs) == pytest.approx(floor)
+    assert g.value(recs) == pytest.approx(want, abs=1e-12)
+    # a record whose score is missing does not count for the metric but still for the floor
+    recs[0]["scores"]["sim"] = None
+    sim2 = np.mean([r["scores"]["sim"] for r in recs[1:]])
+    assert g.value(recs) == pytest.approx((sim2 - floor) if direction == "higher"
+                                          else (floor - sim2), abs=1e-12)
+
+
+def test_the_paired_gap_row_and_interval_agree_with_the_gaps_computed_directly():
+    """The comparison's gap columns, the gap metric's own row and its interval: one number."""
+    from assay.compare.paired import Paired, Settings, compare_metric
+    from assay.metrics import gap_of
+    from assay.records import by_item
+
+    data = _floored()
+    b, c = by_item(data["base"]), by_item(data["ft"])
+    ids = list(b)
+    paired = Paired(ids, [b[i] for i in ids], [c[i] for i in ids], {}, {})
+    s = Settings(n_resamples=400, seed=0, confidence_level=0.95, bootstrap_resamples=1000)
+
+    def gap(model):
+        return (np.mean([r["scores"]["sim"] for r in data[model]])
+                - np.mean([r["scores"]["floor"] for r in data[model]]))
+
+    row = compare_metric(_sim_metric(), paired, s)
+    assert (row.base_gap, row.candidate_gap) == pytest.approx((gap("base"), gap("ft")))
+    change = gap("ft") - gap("base")
+    assert row.gap_ci_low < change < row.gap_ci_high and row.gap_ci_high - row.gap_ci_low < 0.1
+    g = compare_metric(gap_of(_sim_metric(), "sim_gap", role="secondary"), paired, s)
+    assert (g.base, g.candidate) == pytest.approx((gap("base"), gap("ft")))
+    assert g.difference == pytest.approx(change)
+    assert g.ci_low < change < g.ci_high

@@ -288,8 +288,8 @@ def gap_of(metric: Metric, name: str | None = None, *, role: Role = "descriptive
         a, b = metric.vector(item), base_line.vector(item)
         return None if a[0] == 0 and b[0] == 0 else np.concatenate([a, b])
 
-    def reduce(s):
-        return gap_value(metric.of_sums(s[..., :k1]), base_line.of_sums(s[..., k1:]),
+    def reduce(s):  # column 0 is the gap's own item count, then [metric | baseline]
+        return gap_value(metric.of_sums(s[..., 1:1 + k1]), base_line.of_sums(s[..., 1 + k1:]),
                          metric.direction)
     return Metric(name or f"{metric.name} gap", "custom", stats, k1 + base_line.width + 1,
                   reduce, direction="higher" if role != "descriptive" else "none", role=role,
