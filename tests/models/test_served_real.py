@@ -122,3 +122,68 @@ def test_distill_through_the_served_model(server, tmp_path):
     assert card["gates"]["items"] == 3 and card["gates"]["request_errors"] == 0
     sent = card["ledger"]["totals"]["requests_sent"]
     assert 3 <= sent <= 6  # one draft each, one revision per failed draft
+
+
+# Issue 18 on a real server: the three PR tasks on real PRs, and `assay judge` with the served
+# model as the judge of its own answers against a scripted reference. Short diffs and answers
+# keep each request to seconds on two cores; the 135M model rarely writes valid YAML, so the
+# tests assert what must hold either way: no crash, every item either a parse failure with its
+# reason or a schema-valid answer, and the judge's counts adding up.
+PR_ITEMS = 2
+
+
+def _pr_run(task, server, shared, tmp_path, *extra_models):
+    opts = ["--task-option", f"store={tmp_path}"] if task == "pr-describe" else []
+    models = [*extra_models, "--model", f"small=openai:{server['model']}@{server['url']}"]
+    return _assay("eval", task, "--data", str(shared / "prs"), *models,
+                  "--task-option", "split=test", "--task-option", "diff_tokens=120",
+                  "--limit", str(PR_ITEMS), "--max-tokens", "48", "--out",
+                  str(tmp_path / task), "--store", str(tmp_path / "s.sqlite"), *opts, "--json",
+                  cwd=tmp_path)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("task", ["pr-describe", "pr-review", "pr-improve"])
+def test_pr_task_through_the_served_model(task, server, shared_data, tmp_path):
+    r = _pr_run(task, server, shared_data, tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = [json.loads(x) for x in (tmp_path / task / "items.jsonl").read_text().splitlines()
+            if x.strip()]
+    assert len(rows) == PR_ITEMS and all(x["error"] is None for x in rows), rows
+    assert sum(bool((x.get("output") or "").strip()) for x in rows) >= 1, rows
+    for x in rows:
+        assert x["scores"]["diff_tokens"] > 0 and x["scores"]["diff_cut"] is True
+        if x["parse_error"]:  # a reason a person can act on, never a traceback
+            assert x["scores"]["schema_valid"] is False and len(x["parse_error"]) > 10
+            assert "Traceback" not in x["parse_error"]
+        else:
+            assert x["scores"]["schema_valid"] is True
+
+
+def _reference_answer(body: dict) -> str:
+    return ("```yaml\ntype: [Enhancement]\ntitle: Tidy the command parser\ndescription: |\n"
+            "  - clearer errors\npr_files: []\n```")
+
+
+@pytest.mark.realdata
+def test_judge_through_the_served_model(server, shared_data, tmp_path):
+    from assay.testing import FakeOpenAIServer
+
+    with FakeOpenAIServer(_reference_answer) as ref:
+        r = _pr_run("pr-describe", server, shared_data, tmp_path,
+                    "--model", f"ref=openai:teacher@{ref.base_url}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = _assay("judge", str(tmp_path / "pr-describe"), "--candidate", "small", "--reference",
+               "ref", "--judge", f"smol=openai:{server['model']}@{server['url']}",
+               "--max-tokens", "48", "--out", str(tmp_path / "judged"), "--store",
+               str(tmp_path / "s.sqlite"), "--n-resamples", "200", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    judged = [json.loads(x) for x in (tmp_path / "judged" / "judgments.jsonl").read_text()
+              .splitlines() if x.strip()]
+    assert len(judged) == 2 * PR_ITEMS  # every item in both orders
+    assert all(j["error"] is None for j in judged), judged
+    s = json.loads(r.stdout)["results"]["small"]["judges"]["smol"]
+    assert s["n_items"] == PR_ITEMS and s["request_errors"] == 0
+    assert s["wins"] + s["ties"] + s["losses"] + s["pairs_unparsed"] == PR_ITEMS
+    unparsed = sum(1 for j in judged if j.get("parse_error"))
+    assert s["parse_failures"] == unparsed
