@@ -71,11 +71,12 @@ class PRTask(Task):
         parts = []
         if self.show_title:
             parts.append(f"PR title: {item['title'].strip()}")
+        if shown.cut:  # said before the diff: a note at the end is what a small model echoes
+            parts.append(f"[The diff below was cut to about {self.diff_tokens} of its "
+                         f"{shown.tokens} tokens.]")
         parts.append("The diff, per file. Lines of the new code are numbered; removed lines "
                      "('-') have no number.\n\n" + shown.text)
-        if shown.cut:
-            parts.append(f"[The diff was cut to about {self.diff_tokens} of its "
-                         f"{shown.tokens} tokens.]")
+        parts.append("Answer now: one ```yaml block, as the system message describes.")
         return [{"role": "system", "content": self.system_prompt()},
                 {"role": "user", "content": "\n\n".join(parts)}]
 
