@@ -23,13 +23,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -48,48 +44,16 @@ def timed(backend, reqs) -> tuple[float, dict, int, int]:
             sum(c.completion_tokens or 0 for c in got.values()), errors)
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(model_dir: Path, cb: bool, log: Path) -> tuple[subprocess.Popen, str]:
-    exe = shutil.which("transformers", path=str(Path(sys.executable).parent)) or "transformers"
-    port = _port()
-    argv = [exe, "serve", str(model_dir), "--host", "127.0.0.1", "--port", str(port),
-            "--device", "cpu", "--dtype", "float32"]
-    if cb:
-        argv.append("--continuous-batching")
-    proc = subprocess.Popen(argv, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=5):
-                return proc, base + "/v1"
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                sys.exit(f"transformers serve did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(1)
-
-
 def side_served(model_dir: Path, reqs, warm, cb: bool, concurrency: int, tmp: Path) -> dict:
     from assay.models import make_backend, parse_spec
+    from assay.testing import TransformersServer
 
-    proc, url = start_server(model_dir, cb, tmp / f"serve{'_cb' if cb else ''}.log")
-    try:
-        backend = make_backend(parse_spec(f"openai:{model_dir}@{url}"),
+    with TransformersServer(model_dir, continuous_batching=cb,
+                            log_path=tmp / f"serve{'_cb' if cb else ''}.log") as srv:
+        backend = make_backend(parse_spec(f"openai:{srv.model}@{srv.base_url}"),
                                concurrency=concurrency, api_key_env="ASSAY_BENCH_NO_KEY")
         timed(backend, warm)  # the first request builds caches inside the server
         wall, texts, tokens, errors = timed(backend, reqs)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     return {"s": round(wall, 2), "completion_tokens": tokens, "errors": errors,
             "tokens_per_s": round(tokens / wall, 1), "texts": texts}
 

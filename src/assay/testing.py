@@ -243,6 +243,96 @@ async def _send_fault(writer, fault: dict) -> bool:
     return True
 
 
+class TransformersServer:
+    """Hugging Face's own OpenAI-compatible server, ``transformers serve MODEL_DIR``, as a real
+    server for integration tests and benchmarks (needs ``pip install 'transformers[serving]'``):
+
+        with TransformersServer(model_dir, continuous_batching=True) as srv:
+            srv.base_url, srv.model  # http://127.0.0.1:PORT/v1, the name it serves
+
+    It starts on a free loopback port, waits for ``/health`` (``start_timeout_s``), reads the
+    served name from ``/v1/models``, and is terminated on exit; its log is ``log_path``."""
+
+    def __init__(self, model_dir: str | Path, *, continuous_batching: bool = False,
+                 log_path: str | Path | None = None, start_timeout_s: float = 300.0,
+                 extra_args: tuple[str, ...] = ("--device", "cpu", "--dtype", "float32")):
+        self.model_dir = Path(model_dir)
+        self.continuous_batching = continuous_batching
+        self.log_path = Path(log_path) if log_path else None
+        self.start_timeout_s = start_timeout_s
+        self.extra_args = tuple(extra_args)
+        self.base_url = self.model = ""
+        self._proc = None
+
+    @staticmethod
+    def executable() -> str | None:
+        """The transformers CLI beside this interpreter (or on PATH); None when absent."""
+        import shutil
+
+        return (shutil.which("transformers", path=str(Path(sys.executable).parent))
+                or shutil.which("transformers"))
+
+    def __enter__(self) -> "TransformersServer":
+        import socket
+        import subprocess
+        import tempfile
+
+        exe = self.executable()
+        if exe is None:
+            raise RuntimeError("the transformers CLI is absent. Fix: pip install "
+                               "'transformers[serving]'")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if self.log_path is None:
+            self.log_path = Path(tempfile.mkstemp(prefix="transformers-serve-", suffix=".log")[1])
+        argv = [exe, "serve", str(self.model_dir), "--host", "127.0.0.1", "--port", str(port),
+                *self.extra_args, *(["--continuous-batching"] if self.continuous_batching else [])]
+        with open(self.log_path, "w") as log:
+            self._proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        root = f"http://127.0.0.1:{port}"
+        try:
+            self._wait(root)
+            served = [m["id"] for m in _get_json(root + "/v1/models").get("data", [])]
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        self.base_url, self.model = root + "/v1", served[0] if served else str(self.model_dir)
+        return self
+
+    def _wait(self, root: str) -> None:
+        deadline = time.monotonic() + self.start_timeout_s
+        while True:
+            try:
+                _get_json(root + "/health")
+                return
+            except OSError:
+                if self._proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("transformers serve did not start:\n"
+                                       + self.log_path.read_text()[-2000:]) from None
+                time.sleep(1)
+
+    def __exit__(self, *exc) -> None:
+        import subprocess
+
+        if self._proc is None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+
+def _get_json(url: str) -> dict:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return json.loads(r.read().decode())
+
+
 def chat_payload(body: dict, answer: Any) -> dict:
     if isinstance(answer, dict):
         text, finish = answer.get("text", ""), answer.get("finish_reason", "stop")

@@ -1,6 +1,6 @@
 """A real OpenAI-compatible server, no stand-in: Hugging Face's `transformers serve` on the
-converted embedded model, with `assay eval` and `assay distill` through the openai backend
-(slow; still run in CI). Skipped with the install command as the reason when fastapi/uvicorn
+converted embedded model (``assay.testing.TransformersServer``), with `assay eval`, `assay
+distill`, the three PR tasks and `assay judge` through the openai backend (slow; still run in CI). Skipped with the install command as the reason when fastapi/uvicorn
 or the embedded model are absent."""
 
 from __future__ import annotations
@@ -8,12 +8,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -27,17 +23,6 @@ ITEMS = [{"id": f"c{i}", "diff": f"@@ -1,2 +1,2 @@\n-x = {i}\n+x = {i} + 1\n",
           "comment": "why the off-by-one?", "category": "functional"} for i in range(3)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str):
-    with urllib.request.urlopen(url, timeout=5) as r:
-        return json.loads(r.read().decode())
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     for mod in ("fastapi", "uvicorn"):
@@ -45,43 +30,20 @@ def server(tmp_path_factory):
             pytest.skip(f"{mod} is absent. Fix: pip install 'transformers[serving]' "
                         "(or pip install 'assay[serving]')")
     from assay.models.embedded import model_dir
+    from assay.testing import TransformersServer
 
     try:
         model = model_dir("smollm2")
     except AssayError as exc:
         pytest.skip(str(exc))
-    exe = shutil.which("transformers", path=str(Path(sys.executable).parent)) or \
-        shutil.which("transformers")
-    if exe is None:
+    if TransformersServer.executable() is None:
         pytest.skip("the transformers CLI is absent. Fix: pip install 'transformers[serving]'")
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("serve") / "serve.log", "w")
-    proc = subprocess.Popen([exe, "serve", str(model), "--host", "127.0.0.1", "--port",
-                             str(port), "--device", "cpu", "--dtype", "float32"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                _get(base + "/health")
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail("transformers serve did not start: "
-                                + Path(log.name).read_text()[-2000:])
-                time.sleep(1)
-        served = [m["id"] for m in _get(base + "/v1/models").get("data", [])]
-        yield {"url": base + "/v1", "model": served[0] if served else str(model),
-               "served": served}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        with TransformersServer(model, log_path=log, start_timeout_s=180) as srv:
+            yield {"url": srv.base_url, "model": srv.model}
+    except RuntimeError as exc:  # it did not start: the log says why
+        pytest.fail(str(exc))
 
 
 def _assay(*args, cwd):
