@@ -265,3 +265,32 @@ def test_sums_value_interval_is_the_percentile_bootstrap_of_one_model():
     wide = sums_value_interval(clustered, lambda s: s[..., 1] / s[..., 0], groups=groups, seed=1)
     flat = sums_value_interval(clustered, lambda s: s[..., 1] / s[..., 0], seed=1)
     assert wide.high - wide.low > 3 * (flat.high - flat.low)
+
+
+def test_memoized_draws_give_the_same_resamples_as_fresh_ones(monkeypatch):
+    """One comparison bootstraps every metric with the same seed: the draws are made once and
+    reused, and every result is bit for bit the one fresh draws give (with clusters too)."""
+    import assay.stats.bootstrap as bs
+
+    rng = np.random.default_rng(5)
+    n = 300
+    B = np.c_[np.ones(n), rng.random(n)]
+    C = np.c_[np.ones(n), rng.random(n) + 0.05]
+    groups = [i // 3 for i in range(n)]
+
+    def ratio(s):
+        return s[..., 1] / s[..., 0]
+
+    def results():
+        return [bs.sums_bootstrap(B, C, ratio, n_resamples=700, seed=3),
+                bs.sums_bootstrap(B, C, ratio, n_resamples=700, seed=3, groups=groups),
+                bs.sums_bootstrap(B, C, ratio, n_resamples=700, seed=4)]
+
+    bs.clear_memo()
+    memo = results() + results()  # the second round reads the memo
+    assert set(bs._memo) == {(3, 300, 700), (3, 100, 700), (4, 300, 700)}
+    monkeypatch.setattr(bs, "_MEMO_BYTES", 0)  # never memoize
+    fresh = results() + results()
+    for m, f in zip(memo, fresh):
+        assert (m.ci_low, m.ci_high, m.difference) == (f.ci_low, f.ci_high, f.difference)
+    assert memo[0].ci_low != memo[2].ci_low  # another seed, other draws

@@ -149,7 +149,7 @@ def sums_bootstrap(base_stats, candidate_stats, from_sums: Callable[[np.ndarray]
     with np.errstate(divide="ignore", invalid="ignore"):
         point = (float(from_sums(b.sum(axis=0))), float(from_sums(c.sum(axis=0))))
         diffs = np.concatenate([from_sums(m @ c) - from_sums(m @ b) for m in
-                                _multiplicities(rng_from(seed), len(b), n_resamples)])
+                                _seeded_multiplicities(seed, len(b), n_resamples)])
     return _result(len(base_stats), point, diffs.astype(np.float64), n_resamples, level, units,
                    _jackknife(b, c, from_sums), ci_method)
 
@@ -195,10 +195,45 @@ def _stats_matrix(name: str, stats) -> np.ndarray:
 def _multiplicities(rng, size: int, n_resamples: int):
     """Per chunk, how many times each unit was drawn: (rows, size) from the same index draws as
     index_chunks, so resample r is identical to paired_bootstrap's resample r."""
+    for counts in _count_chunks(rng, size, n_resamples):
+        yield counts.astype(np.float64)
+
+
+def _count_chunks(rng, size: int, n_resamples: int):
     for idx in index_chunks(rng, size, n_resamples):
         rows = idx.shape[0]
         flat = (np.arange(rows, dtype=np.int64)[:, None] * size + idx).ravel()
-        yield np.bincount(flat, minlength=rows * size).reshape(rows, size).astype(np.float64)
+        yield np.bincount(flat, minlength=rows * size).reshape(rows, size)
+
+
+# A comparison bootstraps every metric with the same seed over the same items, so the draws of
+# a (seed, size, n_resamples) are made once and kept as 16-bit counts (a count never exceeds
+# size), the most recently used first, up to this many bytes in all; larger draws are made
+# afresh each time.
+_MEMO_BYTES = 48 << 20
+_memo: dict[tuple[int, int, int], tuple[np.ndarray, ...]] = {}
+
+
+def _seeded_multiplicities(seed, size: int, n_resamples: int):
+    """_multiplicities(rng_from(seed), ...), the same matrices, memoized when small enough."""
+    rng = rng_from(seed)  # checks the seed
+    if size > np.iinfo(np.uint16).max or size * n_resamples * 2 > _MEMO_BYTES:
+        return _multiplicities(rng, size, n_resamples)
+    key = (int(seed), size, n_resamples)
+    chunks = _memo.pop(key, None)
+    if chunks is None:
+        chunks = tuple(c.astype(np.uint16) for c in _count_chunks(rng, size, n_resamples))
+        for c in chunks:
+            c.flags.writeable = False
+    _memo[key] = chunks  # now the most recent
+    while sum(c.nbytes for v in _memo.values() for c in v) > _MEMO_BYTES:
+        del _memo[next(iter(_memo))]
+    return (m.astype(np.float64) for m in chunks)
+
+
+def clear_memo() -> None:
+    """Forget the memoized draws (a benchmark times each call from a fresh start)."""
+    _memo.clear()
 
 
 def _mean_differences(b: np.ndarray, c: np.ndarray, units, n_resamples: int, rng) -> np.ndarray:
@@ -382,6 +417,6 @@ def sums_value_interval(stats, from_sums: Callable[[np.ndarray], np.ndarray], *,
     with np.errstate(divide="ignore", invalid="ignore"):
         estimate = float(from_sums(s.sum(axis=0)))
         values = np.concatenate([np.asarray(from_sums(m @ s), dtype=np.float64) for m in
-                                 _multiplicities(rng_from(seed), len(s), n_resamples)])
+                                 _seeded_multiplicities(seed, len(s), n_resamples)])
     low, high = percentile_interval(values[np.isfinite(values)], level)
     return Interval(estimate, low, high)
