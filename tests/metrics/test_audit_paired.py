@@ -182,3 +182,22 @@ def test_a_sliced_rate_and_its_sliced_baseline(two):
     assert (row.base, row.candidate, row.n) == pytest.approx((b, c, yes.sum()))
     assert (row.base_gap, row.candidate_gap) == pytest.approx((b - 0.5, c - 0.5))
     assert row.slice == "gold=yes" and row.ci_low < row.difference < row.ci_high
+
+
+def test_the_noise_floor_of_a_magnitude_metric_is_of_its_magnitude():
+    """The comparison's difference of a magnitude metric is of |value| (what is tested and
+    plotted); the repeat run's move must be of the same quantity. A base bias of +1.0 and a
+    repeat of -1.0 moved |bias| by 0, not by -2: a candidate change of -0.5 is not within it."""
+    from assay.compare.noise import noise_detail
+
+    m = mean("bias", greedy_score("x"), direction="magnitude")
+    base = [[rec(i, "base", x=v)] for i, v in enumerate([0.5, 1.5] * 10)]       # mean +1.0
+    repeat = [[rec(i, "base", x=v)] for i, v in enumerate([-0.5, -1.5] * 10)]   # mean -1.0
+    got = noise_detail(m, base, repeat, difference=-0.5)
+    assert got.repeat_value == pytest.approx(-1.0)
+    assert got.difference == pytest.approx(abs(-1.0) - abs(1.0))
+    assert not got.within_noise
+    # a signed metric keeps the signed move
+    signed = mean("x", greedy_score("x"))
+    got = noise_detail(signed, base, repeat, difference=-0.5)
+    assert got.difference == pytest.approx(-2.0) and got.within_noise
