@@ -201,3 +201,17 @@ def test_the_noise_floor_of_a_magnitude_metric_is_of_its_magnitude():
     signed = mean("x", greedy_score("x"))
     got = noise_detail(signed, base, repeat, difference=-0.5)
     assert got.difference == pytest.approx(-2.0) and got.within_noise
+
+
+def test_the_runner_shares_compared(two):
+    from assay.metrics import PARSE_FAILURE_RATE
+
+    paired = two["paired"]
+    items_b = [[dict(r, parse_error="bad" if int(r["id"]) % 4 == 0 else None) for r in it]
+               for it in paired.base_items]
+    items_c = [[dict(r, parse_error="bad" if int(r["id"]) % 6 == 0 else None) for r in it]
+               for it in paired.cand_items]
+    row = compare_metric(PARSE_FAILURE_RATE, Paired(paired.ids, items_b, items_c, {}, {}), S)
+    b, c = np.mean(np.arange(N) % 4 == 0), np.mean(np.arange(N) % 6 == 0)
+    assert (row.base, row.candidate, row.difference) == pytest.approx((b, c, c - b))
+    assert row.ci_low < row.difference < row.ci_high

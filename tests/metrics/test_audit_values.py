@@ -277,3 +277,18 @@ def test_gap_of_a_rate_over_its_majority_and_of_a_confusion_over_a_constant(data
     k = cohen_kappa_score(data["gold"][inside], data["pred"][inside].astype(str))
     assert gap_of(kappa).value(data["recs"]) == pytest.approx(gap_value(k, 0.1, direction),
                                                              abs=1e-12)
+
+
+def test_reliability_bins_equal_assay_stats_calibration(data):
+    from assay.metrics import reliability_bins
+    from assay.stats import calibration
+
+    p, y = data["p"], data["gold"] == "A"
+    m = calibration_error("ece", "p", lambda s: s["gold"] == "A")
+    got = reliability_bins(m, m.matrix(_items(data["recs"])).sum(axis=0))
+    ref = calibration(p, y)
+    assert got["n"] == ref.n and got["ece"] == pytest.approx(ref.ece, abs=1e-12)
+    assert [(b["low"], b["n"]) for b in got["bins"]] == [(b.low, b.n) for b in ref.bins]
+    for b, r in zip(got["bins"], ref.bins):
+        assert (b["mean_confidence"], b["accuracy"]) == pytest.approx(
+            (r.mean_confidence, r.accuracy), abs=1e-12)
