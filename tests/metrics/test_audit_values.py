@@ -292,3 +292,15 @@ def test_reliability_bins_equal_assay_stats_calibration(data):
     for b, r in zip(got["bins"], ref.bins):
         assert (b["mean_confidence"], b["accuracy"]) == pytest.approx(
             (r.mean_confidence, r.accuracy), abs=1e-12)
+
+
+def test_a_probability_on_an_inner_edge_goes_to_the_bin_above():
+    """[low, high) as documented (sklearn's calibration_curve puts it in the bin below)."""
+    from assay.stats import calibration
+
+    r = calibration([0.45, 0.5], [True, False])
+    assert [(b.low, b.n) for b in r.bins] == [(pytest.approx(0.4), 1), (0.5, 1)]
+    assert r.ece == pytest.approx((abs(1 - 0.45) + abs(0 - 0.5)) / 2)
+    m = calibration_error("ece", "p", lambda s: s["ok"])
+    recs = [rec(0, p=0.45, ok=True), rec(1, p=0.5, ok=False)]
+    assert m.value(recs) == pytest.approx(r.ece)
