@@ -26,7 +26,8 @@ def noise_detail(metric: Metric, base_items, repeat_items, difference: float
         return None
     B, R = metric.matrix(base_items), metric.matrix(repeat_items)
     repeat_value = float(metric.of_sums(R.sum(axis=0)))
-    diff = repeat_value - float(metric.of_sums(B.sum(axis=0)))
+    # the move of the quantity the comparison's difference is of (|value| for a magnitude)
+    diff = float(metric.tested_of_sums(R.sum(axis=0)) - metric.tested_of_sums(B.sum(axis=0)))
     flip = lo = hi = None
     if metric.kind == "rate":
         from ..stats import noise_floor

@@ -35,7 +35,8 @@ def calibration(probabilities, outcomes, *, n_bins: int = 10) -> CalibrationResu
     """Reliability bins and ECE over n_bins equal-width bins of [0, 1].
 
     Bin edges are numpy.linspace(0, 1, n_bins + 1) and a value goes to the bin whose [low, high)
-    holds it, as sklearn.calibration.calibration_curve(strategy="uniform") bins them.
+    holds it: the bins of sklearn.calibration.calibration_curve(strategy="uniform") except for a
+    value exactly on an inner edge, which sklearn puts in the bin below ((low, high]).
     """
     probs = as_floats("probabilities", probabilities)
     hits = as_bools("outcomes", outcomes)
