@@ -202,3 +202,20 @@ def test_the_paired_gap_row_and_interval_agree_with_the_gaps_computed_directly()
     assert (g.base, g.candidate) == pytest.approx((gap("base"), gap("ft")))
     assert g.difference == pytest.approx(change)
     assert g.ci_low < change < g.ci_high
+
+
+def test_gap_matrix_is_the_gap_metrics_own_matrix():
+    """The comparison builds the gap's rows from matrices it already has; they equal the rows
+    the gap metric scores itself, items counted by only one side or by neither included."""
+    from assay.metrics import gap_matrix, gap_of
+    from assay.records import by_item
+
+    recs = _floored(n=12)["base"]
+    recs[0]["scores"]["sim"] = None
+    recs[1]["scores"]["floor"] = None
+    recs[2]["scores"]["sim"] = recs[2]["scores"]["floor"] = None
+    items = list(by_item(recs).values())
+    m = _sim_metric()
+    got = gap_matrix(m.matrix(items), m.baseline.matrix(items))
+    assert np.array_equal(got, gap_of(m).matrix(items))
+    assert got[2].tolist() == [0.0] * got.shape[1] and got[0, 0] == got[1, 0] == 1.0

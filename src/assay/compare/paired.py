@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..metrics import Metric, cluster_labels, gap_of, gap_value, value_interval
+from ..metrics import Metric, cluster_labels, gap_matrix, gap_of, gap_value, value_interval
 from ..records import greedy_by_id
 from .join import Joined
 from .result import DESCRIPTIVE, Discordant, Distribution, McNemarDetail, MetricComparison
@@ -156,15 +156,8 @@ def _gap_ci(metric: Metric, B, C, bB, bC, test: dict, groups, s: Settings) -> di
         lo, hi = (lo, hi) if metric.direction == "higher" else (-hi, -lo)
         return dict(gap_ci_low=lo, gap_ci_high=hi, gap_ci_method=test["ci_method"])
     g = gap_of(metric)
-    ci = _bootstrap(g.of_sums, _gap_matrix(B, bB), _gap_matrix(C, bC), groups, s)
+    ci = _bootstrap(g.of_sums, gap_matrix(B, bB), gap_matrix(C, bC), groups, s)
     return dict(gap_ci_low=ci["ci_low"], gap_ci_high=ci["ci_high"], gap_ci_method=ci["ci_method"])
-
-
-def _gap_matrix(M: np.ndarray, bM: np.ndarray) -> np.ndarray:
-    """The rows gap_of(metric).matrix would give: the gap's own count (the item counts for the
-    metric or its baseline), then the metric's and the baseline's statistics."""
-    counts = ((M[:, 0] > 0) | (bM[:, 0] > 0)).astype(np.float64)[:, None]
-    return np.concatenate([counts, M, bM], axis=1)
 
 
 def _baseline_fields(metric: Metric, base_v: float, cand_v: float, B, C, test: dict,

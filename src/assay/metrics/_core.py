@@ -296,6 +296,14 @@ def gap_of(metric: Metric, name: str | None = None, *, role: Role = "descriptive
                   description=description)
 
 
+def gap_matrix(stats: np.ndarray, baseline_stats: np.ndarray) -> np.ndarray:
+    """The rows ``gap_of(metric).matrix`` gives, from the metric's and its baseline's matrices
+    (so a comparison that has both does not score the items again): the gap's own count (the
+    item counts for either), then the two side by side."""
+    counts = ((stats[:, 0] > 0) | (baseline_stats[:, 0] > 0)).astype(np.float64)[:, None]
+    return np.concatenate([counts, stats, baseline_stats], axis=1)
+
+
 def primary(*metrics: Metric) -> list[Metric]:
     """The given metrics with role 'primary' (a task's headline metrics)."""
     return [replace(m, role="primary") for m in metrics]
