@@ -21,12 +21,22 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-@pytest.fixture
-def shared_data() -> Path:
-    """Path to ../shared/data; skips the test with a reason when it is absent."""
+def _shared_or_skip() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data folder {SHARED_DATA} is absent (it sits beside the checkout in CI)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """Path to ../shared/data; skips the test with a reason when it is absent."""
+    return _shared_or_skip()
+
+
+@pytest.fixture(scope="module")
+def shared_root() -> Path:
+    """The same, for module-scoped fixtures (data built once per test module)."""
+    return _shared_or_skip()
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,6 @@ ADJS = ["slow", "cold", "dark", "wild", "bright", "thin", "late", "strange", "lo
 VERBS = ["breaks", "leaks", "fails", "stalls", "drifts", "burns", "slips", "waits", "hangs",
          "drops", "bends", "fades", "sinks", "spins", "cracks", "shifts", "rusts", "locks",
          "tears", "sleeps"]
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 FEEDBACK = re.compile(r"line 1 has 6 syllables[^;]*; it needs 5")
 
 
@@ -72,14 +71,6 @@ def crc_sample(shared: Path, n: int = 12) -> list[dict]:
             break
     return out
 
-
-@pytest.fixture(scope="module")
-def shared_root() -> Path:
-    """../shared/data for module-scoped fixtures; skips when absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data folder {SHARED_DATA} is absent (it sits beside the checkout "
-                    "in CI)")
-    return SHARED_DATA
 
 
 @pytest.fixture(scope="module")

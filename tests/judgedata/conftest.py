@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def bbq_record(example_id: int, *, category: str = "Age", index: str = "1",
@@ -52,13 +51,6 @@ def small_bbq(root: Path, templates: int = 6, per_template: int = 4) -> Path:
         write_jsonl(root / f"{category}.jsonl", rows)
     return root
 
-
-@pytest.fixture(scope="module")
-def shared_root() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data folder {SHARED_DATA} is absent (it sits beside the checkout "
-                    "in CI)")
-    return SHARED_DATA
 
 
 def prompt_parts(body: dict) -> tuple[str, str, str]:
